@@ -1,0 +1,213 @@
+package storage
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"filippo.io/age"
+
+	"github.com/letapis/letapis/storage/record"
+)
+
+// copyBufferSize is the unit in which attachments are streamed; memory use
+// does not grow with the file.
+const copyBufferSize = 1 << 20
+
+// shredBytes is how much of an attachment file is overwritten when it is
+// destroyed: the age header, with the wrapped file key, and well beyond.
+const shredBytes = 64 << 10
+
+func (v *Vault) blobPath(blob string) string {
+	return filepath.Join(v.dir, blobDirName, blob+".age")
+}
+
+// ImportAttachment streams src into the vault as an encrypted attachment
+// and saves an Attachment record for it. The SHA-256 of the plaintext is
+// taken while importing and recorded for the chain of custody. mediaType
+// may be empty, in which case it is guessed from the name and content.
+// Memory use is constant whatever the size of src.
+func (v *Vault) ImportAttachment(src io.Reader, name, mediaType string, about []string) (*Record, error) {
+	name = filepath.Base(strings.TrimSpace(name))
+	if name == "." || name == string(filepath.Separator) {
+		return nil, errors.New("import attachment: the file name is empty")
+	}
+	br := bufio.NewReaderSize(src, copyBufferSize)
+	if mediaType == "" {
+		mediaType = guessMediaType(name, br)
+	}
+	blob := NewID()
+	size, sum, err := v.writeBlob(blob, br)
+	if err != nil {
+		return nil, fmt.Errorf("import attachment %s: %w", name, err)
+	}
+	rec, err := v.Add(&record.Attachment{
+		Name:      name,
+		MediaType: mediaType,
+		Size:      size,
+		SHA256:    sum,
+		Blob:      blob,
+		About:     about,
+	})
+	if err != nil {
+		if rmErr := os.Remove(v.blobPath(blob)); rmErr != nil {
+			v.opts.Logger.Warn("removing an attachment file whose record was not saved failed", "err", rmErr)
+		}
+		return nil, fmt.Errorf("import attachment %s: %w", name, err)
+	}
+	return rec, nil
+}
+
+func guessMediaType(name string, br *bufio.Reader) string {
+	if t := mime.TypeByExtension(strings.ToLower(filepath.Ext(name))); t != "" {
+		return t
+	}
+	head, _ := br.Peek(512)
+	return http.DetectContentType(head)
+}
+
+// writeBlob encrypts src into blobs/<blob>.age through a synced temp file
+// and returns the plaintext size and SHA-256.
+func (v *Vault) writeBlob(blob string, src io.Reader) (int64, string, error) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	if v.db == nil {
+		return 0, "", ErrLocked
+	}
+	dir := filepath.Join(v.dir, blobDirName)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return 0, "", err
+	}
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return 0, "", err
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	defer tmp.Close()
+
+	w, err := age.Encrypt(&spaceCheckingWriter{w: tmp, dir: v.dir, min: v.opts.MinFreeBytes}, v.recipient)
+	if err != nil {
+		return 0, "", err
+	}
+	h := sha256.New()
+	n, err := io.CopyBuffer(w, io.TeeReader(src, h), make([]byte, copyBufferSize))
+	if err != nil {
+		return 0, "", err
+	}
+	if err := w.Close(); err != nil {
+		return 0, "", err
+	}
+	if err := tmp.Sync(); err != nil {
+		return 0, "", err
+	}
+	if err := tmp.Close(); err != nil {
+		return 0, "", err
+	}
+	if err := os.Rename(tmp.Name(), v.blobPath(blob)); err != nil {
+		return 0, "", err
+	}
+	if err := syncDir(dir); err != nil {
+		return 0, "", err
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// spaceCheckingWriter refuses to write once free space on the vault's
+// file system drops below min.
+type spaceCheckingWriter struct {
+	w       io.Writer
+	dir     string
+	min     int64
+	pending int64
+}
+
+func (s *spaceCheckingWriter) Write(p []byte) (int, error) {
+	s.pending += int64(len(p))
+	if s.pending >= copyBufferSize {
+		if err := checkFree(s.dir, s.min+s.pending); err != nil {
+			return 0, err
+		}
+		s.pending = 0
+	}
+	return s.w.Write(p)
+}
+
+// ExportAttachment writes the decrypted content of attachment id to dst and
+// checks it against the SHA-256 recorded at import. If the file was
+// damaged, the error wraps ErrIntegrity or ErrDamaged, and what was
+// already written to dst must be discarded by the caller.
+func (v *Vault) ExportAttachment(id string, dst io.Writer) (*record.Attachment, error) {
+	rec, err := v.Get(id)
+	if err != nil {
+		return nil, fmt.Errorf("export attachment: %w", err)
+	}
+	if rec.Kind != record.KindAttachment {
+		return nil, fmt.Errorf("export attachment %s: it is a %s, not an attachment", id, rec.Kind)
+	}
+	body, err := rec.Decode()
+	if err != nil {
+		return nil, fmt.Errorf("export attachment: %w", err)
+	}
+	a := body.(*record.Attachment)
+
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	if v.db == nil {
+		return nil, fmt.Errorf("export attachment: %w", ErrLocked)
+	}
+	f, err := os.Open(v.blobPath(a.Blob))
+	if err != nil {
+		return nil, fmt.Errorf("export attachment %s: the encrypted file is missing: %w", a.Name, err)
+	}
+	defer f.Close()
+	r, err := age.Decrypt(bufio.NewReaderSize(f, copyBufferSize), v.identity)
+	if err != nil {
+		return nil, fmt.Errorf("export attachment %s: %w: %w", a.Name, ErrDamaged, err)
+	}
+	h := sha256.New()
+	n, err := io.CopyBuffer(io.MultiWriter(dst, h), r, make([]byte, copyBufferSize))
+	if err != nil {
+		return nil, fmt.Errorf("export attachment %s: %w", a.Name, classifyReadErr(err))
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); n != a.Size || got != a.SHA256 {
+		return nil, fmt.Errorf("export attachment %s: %w (size %d, recorded %d)", a.Name, ErrIntegrity, n, a.Size)
+	}
+	return a, nil
+}
+
+// classifyReadErr marks age stream failures (a damaged or truncated file)
+// as ErrDamaged, leaving errors of the destination as they are.
+func classifyReadErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrDamaged, err)
+}
+
+// destroyBlob shreds an attachment file; a missing file is not an error.
+func (v *Vault) destroyBlob(blob string) error {
+	err := shred(v.blobPath(blob), shredBytes)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// attachmentOf decodes an attachment record's body.
+func attachmentOf(body json.RawMessage) (*record.Attachment, error) {
+	var a record.Attachment
+	if err := json.Unmarshal(body, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}

@@ -1,0 +1,44 @@
+// Package storage is the Letapis vault: a directory that keeps a device's
+// keys and every record it knows, encrypted, signed, versioned and durable.
+//
+// # Layout
+//
+//	DIR/key.age          device secrets under the passphrase (package keyfile)
+//	DIR/db/<generation>/ the Badger store, encrypted at rest with a key from key.age
+//	DIR/blobs/<id>.age   attachments, each an age stream
+//
+// Nothing in DIR is readable without the passphrase. Wipe destroys key.age
+// first, which makes the rest noise, then deletes the rest.
+//
+// # Records and revisions
+//
+// Every change to a record is a Revision (package envelope) signed with the
+// device key and age-encrypted to the vault's audience. The envelope is
+// stored exactly as it would be sent to other devices; beside it the store
+// keeps a decrypted view of each record's current state, and indexes, all
+// inside the encrypted store. A sealed testimony refuses further changes;
+// corrections are new testimonies that point to it (Amend). Delete writes a
+// tombstone revision, drops the old revisions and then purges: the store is
+// rewritten into a new generation under a fresh key and the old generation
+// is deleted, so the old content cannot be recovered from the store files
+// even by someone who later learns the passphrase.
+//
+// # Durability
+//
+// Every write is a Badger transaction committed with fsync: when a save
+// returns, the record survives kill -9 and power loss. Before each write the
+// free space on the vault's file system is checked, and writes are refused
+// with ErrDiskFull while less than Options.MinFreeBytes remain, because
+// Badger's memory-mapped files crash the process when the disk fills.
+//
+// # Store keys
+//
+//	env/<envelope id>            envelope ciphertext
+//	rev/<record id>/<rev id>     RevisionInfo (JSON)
+//	rec/<record id>              Record, the current view (JSON)
+//	kind/<kind>/<record id>      Summary for lists (JSON)
+//	term/<vocab>/<code>          id of a Term record extending a vocabulary
+//	amend/<record id>/<amend id> a testimony that amends a sealed one
+//	seq/<author key hex>         highest sequence number seen from an author
+//	meta/<name>                  the vault's own counters
+package storage

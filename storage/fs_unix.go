@@ -1,0 +1,23 @@
+//go:build unix
+
+package storage
+
+import (
+	"errors"
+
+	"golang.org/x/sys/unix"
+)
+
+// freeSpace returns the bytes available to an unprivileged user on the file
+// system that holds path.
+func freeSpace(path string) (uint64, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(path, &st); err != nil {
+		return 0, err
+	}
+	return st.Bavail * uint64(st.Bsize), nil
+}
+
+func isSyncUnsupported(err error) bool {
+	return errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOTSUP)
+}

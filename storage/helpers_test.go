@@ -1,0 +1,75 @@
+package storage
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/letapis/letapis/storage/record"
+)
+
+// testOptions keeps key derivation cheap and the free-space floor low.
+var testOptions = Options{WorkFactor: 10, MinFreeBytes: 1 << 20}
+
+const testPassphrase = "correct horse battery staple"
+
+// newVault creates a vault on disk in a fresh temp directory and closes it
+// when the test ends.
+func newVault(t testing.TB) *Vault {
+	t.Helper()
+	v, err := Create(filepath.Join(t.TempDir(), "vault"), testPassphrase, testOptions)
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	t.Cleanup(func() { v.Close() })
+	return v
+}
+
+// reopen locks v and unlocks the same directory again.
+func reopen(t testing.TB, v *Vault) *Vault {
+	t.Helper()
+	if err := v.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	w, err := Open(v.Dir(), testPassphrase, testOptions)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return w
+}
+
+func mustAdd(t testing.TB, v *Vault, b record.Body) *Record {
+	t.Helper()
+	r, err := v.Add(b)
+	if err != nil {
+		t.Fatalf("Add %s: %v", b.Kind(), err)
+	}
+	return r
+}
+
+// scanForPlaintext fails the test if any file under dir contains any of the
+// needles, reporting the file and the needle.
+func scanForPlaintext(t testing.TB, dir string, needles ...string) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, n := range needles {
+			if bytes.Contains(data, []byte(n)) {
+				t.Errorf("plaintext %q found in %s", n, path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("scan %s: %v", dir, err)
+	}
+}

@@ -1,0 +1,95 @@
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Purge rewrites the store into a new generation under a fresh key, leaving
+// out everything deleted, then deletes the old generation. Badger does not
+// erase deleted values from its files; after a purge they are gone, and
+// the key that could decrypt any surviving copy is gone with the old key
+// file. Delete purges by itself; call Purge after a bulk deletion.
+//
+// The switch is crash-safe: the new key file names the new generation, and
+// whichever generation the key file does not name is removed at the next
+// unlock.
+func (v *Vault) Purge() error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.db == nil {
+		return fmt.Errorf("purge: %w", ErrLocked)
+	}
+	oldDir := storeDir(v.dir, v.secrets.StoreGeneration)
+	size, err := dirSize(oldDir)
+	if err != nil {
+		return fmt.Errorf("purge: %w", err)
+	}
+	if err := checkFree(v.dir, v.opts.MinFreeBytes+size); err != nil {
+		return fmt.Errorf("purge: %w", err)
+	}
+
+	next := *v.secrets
+	next.StoreGeneration++
+	next.StoreKey = make([]byte, 32)
+	_, _ = rand.Read(next.StoreKey)
+	newDir := storeDir(v.dir, next.StoreGeneration)
+	if err := os.RemoveAll(newDir); err != nil {
+		return fmt.Errorf("purge: %w", err)
+	}
+	if err := v.copyStore(newDir, next.StoreKey); err != nil {
+		os.RemoveAll(newDir)
+		return fmt.Errorf("purge: copy live records: %w", err)
+	}
+	if err := writeKeyFile(v.dir, &next, string(v.passphrase), v.opts.WorkFactor); err != nil {
+		os.RemoveAll(newDir)
+		return fmt.Errorf("purge: %w", err)
+	}
+
+	// From here on the new generation is the vault.
+	if err := v.db.Close(); err != nil {
+		v.opts.Logger.Warn("closing the old store during purge failed", "err", err)
+	}
+	clear(v.secrets.StoreKey)
+	*v.secrets = next
+	db, err := openStore(newDir, next.StoreKey, v.opts.Logger)
+	if err != nil {
+		v.db = nil
+		return fmt.Errorf("purge: reopen store (unlock again): %w", err)
+	}
+	v.db = db
+	if err := os.RemoveAll(oldDir); err != nil {
+		return fmt.Errorf("purge: remove old store (it is removed at the next unlock): %w", err)
+	}
+	return syncDir(filepath.Join(v.dir, dbDirName))
+}
+
+// copyStore streams every live key of the open store into a new store at
+// dir encrypted with key. Deleted keys are not copied.
+func (v *Vault) copyStore(dir string, key []byte) error {
+	ndb, err := openStore(dir, key, v.opts.Logger)
+	if err != nil {
+		return err
+	}
+	sw := ndb.NewStreamWriter()
+	if err := sw.Prepare(); err != nil {
+		ndb.Close()
+		return err
+	}
+	stream := v.db.NewStream()
+	stream.LogPrefix = "purge"
+	stream.Send = sw.Write
+	if err := stream.Orchestrate(context.Background()); err != nil {
+		sw.Cancel()
+		ndb.Close()
+		return err
+	}
+	if err := sw.Flush(); err != nil {
+		ndb.Close()
+		return err
+	}
+	return ndb.Close()
+}

@@ -1,0 +1,689 @@
+package storage
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/letapis/letapis/storage/envelope"
+	"github.com/letapis/letapis/storage/hlc"
+	"github.com/letapis/letapis/storage/record"
+)
+
+// Record is the current state of a record as the vault has materialised it
+// from its revisions.
+type Record struct {
+	ID     string      `json:"id"`
+	Kind   record.Kind `json:"kind"`
+	Schema int         `json:"schema"`
+	// Body is the current content as JSON; nil once deleted.
+	Body json.RawMessage `json:"body,omitempty"`
+	// Heads are the revisions nothing supersedes yet. More than one means
+	// concurrent edits that have not been resolved.
+	Heads     []string      `json:"heads"`
+	Created   hlc.Timestamp `json:"created"`
+	Updated   hlc.Timestamp `json:"updated"`
+	Revisions int           `json:"revisions"`
+	// Sealed is set once a testimony is sealed; SealHash is then the
+	// SHA-256 of the sealed body, signed within the seal revision.
+	Sealed   bool   `json:"sealed,omitempty"`
+	SealHash string `json:"seal_hash,omitempty"`
+	Deleted  bool   `json:"deleted,omitempty"`
+}
+
+// Decode returns the record's body. It fails with ErrDeleted for a deleted
+// record and ErrNewerSchema for one written by a newer Letapis.
+func (r *Record) Decode() (record.Body, error) {
+	if r.Deleted {
+		return nil, fmt.Errorf("record %s: %w", r.ID, ErrDeleted)
+	}
+	if r.Schema > record.SchemaVersion {
+		return nil, fmt.Errorf("record %s (schema %d): %w", r.ID, r.Schema, ErrNewerSchema)
+	}
+	return record.Decode(r.Kind, r.Body)
+}
+
+// Summary is what a list shows of a record.
+type Summary struct {
+	ID       string        `json:"id"`
+	Kind     record.Kind   `json:"kind"`
+	Title    string        `json:"title"`
+	Updated  hlc.Timestamp `json:"updated"`
+	Sealed   bool          `json:"sealed,omitempty"`
+	Conflict bool          `json:"conflict,omitempty"`
+}
+
+// RevisionInfo describes one stored revision without its content.
+type RevisionInfo struct {
+	ID       string        `json:"id"`
+	Envelope string        `json:"envelope"` // envelope id, hex
+	Parents  []string      `json:"parents,omitempty"`
+	Author   string        `json:"author"` // author key, hex
+	Seq      uint64        `json:"seq"`
+	Time     hlc.Timestamp `json:"time"`
+	Op       string        `json:"op"`
+	Schema   int           `json:"schema"`
+}
+
+// HistoryEntry is a revision with its content, decrypted and verified.
+type HistoryEntry struct {
+	RevisionInfo
+	Body json.RawMessage `json:"body,omitempty"`
+}
+
+// Add saves a new record and returns it. The body is validated first;
+// nothing is stored if it is not valid.
+func (v *Vault) Add(b record.Body) (*Record, error) {
+	return v.change(NewID(), b.Kind(), envelope.OpPut, b, func(cur *Record) error {
+		if cur != nil {
+			return errors.New("a record with this id exists")
+		}
+		return nil
+	})
+}
+
+// Update saves b as the new content of record id.
+func (v *Vault) Update(id string, b record.Body) (*Record, error) {
+	return v.change(id, b.Kind(), envelope.OpPut, b, requireLive(b.Kind()))
+}
+
+// Seal makes a testimony immutable: a seal revision records the SHA-256 of
+// its current body under the author's signature, and every later change is
+// refused with ErrSealed. Corrections go through Amend.
+func (v *Vault) Seal(id string) (*Record, error) {
+	cur, err := v.Get(id)
+	if err != nil {
+		return nil, fmt.Errorf("seal: %w", err)
+	}
+	if cur.Kind != record.KindTestimony {
+		return nil, fmt.Errorf("seal %s: only testimonies can be sealed, this is a %s", id, cur.Kind)
+	}
+	body, err := cur.Decode()
+	if err != nil {
+		return nil, fmt.Errorf("seal: %w", err)
+	}
+	return v.change(id, record.KindTestimony, envelope.OpSeal, body, requireLive(record.KindTestimony))
+}
+
+// Amend adds a testimony that corrects the sealed testimony id and links
+// the two. The sealed testimony itself is not changed.
+func (v *Vault) Amend(id string, t *record.Testimony) (*Record, error) {
+	orig, err := v.Get(id)
+	if err != nil {
+		return nil, fmt.Errorf("amend: %w", err)
+	}
+	if orig.Kind != record.KindTestimony || !orig.Sealed {
+		return nil, fmt.Errorf("amend %s: only a sealed testimony can be amended; edit drafts directly", id)
+	}
+	t.Amends = orig.ID
+	return v.Add(t)
+}
+
+// Delete writes a tombstone for record id, drops its earlier revisions and
+// attachment file, and purges the store so that the old content cannot be
+// recovered from the vault files. The tombstone stays, so that sync never
+// brings the record back.
+func (v *Vault) Delete(id string) error {
+	cur, err := v.Get(id)
+	if err != nil {
+		return fmt.Errorf("delete: %w", err)
+	}
+	if cur.Deleted {
+		return fmt.Errorf("delete %s: %w", id, ErrDeleted)
+	}
+	// Sealed testimonies can be deleted too: withdrawn consent may require it.
+	notDeleted := func(cur *Record) error {
+		if cur == nil {
+			return ErrNotFound
+		}
+		if cur.Deleted {
+			return ErrDeleted
+		}
+		return nil
+	}
+	if _, err := v.change(id, cur.Kind, envelope.OpDelete, nil, notDeleted); err != nil {
+		return err
+	}
+	if cur.Kind == record.KindAttachment {
+		if a, err := attachmentOf(cur.Body); err == nil {
+			if err := v.destroyBlob(a.Blob); err != nil {
+				return fmt.Errorf("delete %s: destroy attachment file: %w", id, err)
+			}
+		}
+	}
+	if err := v.Purge(); err != nil {
+		return fmt.Errorf("delete %s: the record is deleted, but purging its old content failed (run delete's purge again): %w", id, err)
+	}
+	return nil
+}
+
+// requireLive refuses changes to missing, deleted, sealed or
+// other-kind records.
+func requireLive(k record.Kind) func(*Record) error {
+	return func(cur *Record) error {
+		switch {
+		case cur == nil:
+			return ErrNotFound
+		case cur.Deleted:
+			return ErrDeleted
+		case cur.Kind != k:
+			return fmt.Errorf("record is a %s, not a %s", cur.Kind, k)
+		case cur.Sealed:
+			return ErrSealed
+		case cur.Schema > record.SchemaVersion:
+			return ErrNewerSchema
+		}
+		return nil
+	}
+}
+
+// change validates b, writes one revision of record id and applies it, all
+// in one durable transaction.
+func (v *Vault) change(id string, k record.Kind, op string, b record.Body, check func(*Record) error) (*Record, error) {
+	verb := map[string]string{envelope.OpPut: "save", envelope.OpSeal: "seal", envelope.OpDelete: "delete"}[op]
+	var body []byte
+	if op != envelope.OpDelete {
+		if err := b.Validate(); err != nil {
+			return nil, fmt.Errorf("%s: %w", verb, err)
+		}
+		var err error
+		if body, err = json.Marshal(b); err != nil {
+			return nil, fmt.Errorf("%s: encode: %w", verb, err)
+		}
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.db == nil {
+		return nil, fmt.Errorf("%s: %w", verb, ErrLocked)
+	}
+	if err := checkFree(v.dir, v.opts.MinFreeBytes+4*int64(len(body))); err != nil {
+		return nil, fmt.Errorf("%s: %w", verb, err)
+	}
+	var out *Record
+	err := v.db.Update(func(txn *badger.Txn) error {
+		cur, err := loadRecord(txn, id)
+		if err != nil {
+			return err
+		}
+		if err := check(cur); err != nil {
+			return err
+		}
+		if b != nil {
+			if err := checkTerms(txn, b); err != nil {
+				return err
+			}
+		}
+		rev, err := v.newRevision(txn, id, k, op, body, cur)
+		if err != nil {
+			return err
+		}
+		ct, envID, err := envelope.Seal(*rev, v.signer, v.recipient)
+		if err != nil {
+			return err
+		}
+		out, err = apply(txn, &envelope.Opened{ID: envID, Revision: *rev}, ct, cur)
+		if err != nil {
+			return err
+		}
+		return setJSON(txn, []byte(keyClock), v.clock.Last())
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s %s %s: %w", verb, k, id, err)
+	}
+	return out, nil
+}
+
+// newRevision builds the next revision of record id by this device.
+func (v *Vault) newRevision(txn *badger.Txn, id string, k record.Kind, op string, body []byte, cur *Record) (*envelope.Revision, error) {
+	author := v.DeviceKey()
+	var last uint64
+	if _, err := getJSON(txn, key(pfxSeq, hex.EncodeToString(author)), &last); err != nil {
+		return nil, err
+	}
+	rev := &envelope.Revision{
+		Record: id,
+		ID:     NewID(),
+		Author: author,
+		Seq:    last + 1,
+		Time:   v.clock.Now(),
+		Kind:   string(k),
+		Schema: record.SchemaVersion,
+		Op:     op,
+		Body:   body,
+	}
+	if cur != nil {
+		rev.Parents = slices.Clone(cur.Heads)
+	}
+	return rev, nil
+}
+
+// checkTerms verifies that every vocabulary code in b is built in or was
+// added by a Term record.
+func checkTerms(txn *badger.Txn, b record.Body) error {
+	for _, ref := range b.Terms() {
+		if _, ok := record.BuiltinTerm(ref.Vocab, ref.Code); ok {
+			continue
+		}
+		_, err := txn.Get(key(pfxTerm, ref.Vocab, "/", ref.Code))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return &record.FieldError{Kind: b.Kind(), Field: ref.Field,
+				Problem: fmt.Sprintf("%q is not a code of vocabulary %q", ref.Code, ref.Vocab)}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply stores a verified revision and updates the record's view and
+// indexes. cur is the record's current view, nil for a new record.
+func apply(txn *badger.Txn, o *envelope.Opened, ct []byte, cur *Record) (*Record, error) {
+	rev := &o.Revision
+	k := record.Kind(rev.Kind)
+	r := cur
+	if r == nil {
+		r = &Record{ID: rev.Record, Kind: k, Created: rev.Time}
+	}
+	info := RevisionInfo{
+		ID:       rev.ID,
+		Envelope: o.ID.String(),
+		Parents:  rev.Parents,
+		Author:   hex.EncodeToString(rev.Author),
+		Seq:      rev.Seq,
+		Time:     rev.Time,
+		Op:       rev.Op,
+		Schema:   rev.Schema,
+	}
+	r.Heads = append(slices.DeleteFunc(r.Heads, func(h string) bool { return slices.Contains(rev.Parents, h) }), rev.ID)
+	r.Revisions++
+	if rev.Time.Compare(r.Updated) > 0 {
+		r.Updated = rev.Time
+	}
+
+	switch rev.Op {
+	case envelope.OpDelete:
+		if err := dropRevisions(txn, r.ID); err != nil {
+			return nil, err
+		}
+		if err := dropIndexes(txn, r); err != nil {
+			return nil, err
+		}
+		r.Body, r.Heads, r.Revisions, r.Deleted = nil, []string{rev.ID}, 1, true
+	default:
+		r.Body, r.Schema = rev.Body, rev.Schema
+		if rev.Op == envelope.OpSeal {
+			sum := sha256.Sum256(rev.Body)
+			r.Sealed, r.SealHash = true, hex.EncodeToString(sum[:])
+		}
+		if err := setIndexes(txn, r); err != nil {
+			return nil, err
+		}
+	}
+	if err := txn.Set(key(pfxEnvelope, o.ID.String()), ct); err != nil {
+		return nil, err
+	}
+	if err := setJSON(txn, key(pfxRevision, r.ID, "/", rev.ID), info); err != nil {
+		return nil, err
+	}
+	if err := setJSON(txn, key(pfxSeq, info.Author), rev.Seq); err != nil {
+		return nil, err
+	}
+	if err := setJSON(txn, key(pfxRecord, r.ID), r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// setIndexes writes the list entry and the kind-specific indexes of a live
+// record.
+func setIndexes(txn *badger.Txn, r *Record) error {
+	s := Summary{ID: r.ID, Kind: r.Kind, Updated: r.Updated, Sealed: r.Sealed, Conflict: len(r.Heads) > 1}
+	if r.Schema <= record.SchemaVersion {
+		body, err := record.Decode(r.Kind, r.Body)
+		if err != nil {
+			return fmt.Errorf("%w: %w", envelope.ErrMalformed, err)
+		}
+		s.Title = record.Title(body)
+		switch b := body.(type) {
+		case *record.Term:
+			if err := txn.Set(key(pfxTerm, b.Vocab, "/", b.Code), []byte(r.ID)); err != nil {
+				return err
+			}
+		case *record.Testimony:
+			if b.Amends != "" {
+				if err := txn.Set(key(pfxAmend, b.Amends, "/", r.ID), nil); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return setJSON(txn, key(pfxKind, string(r.Kind), "/", r.ID), s)
+}
+
+// dropIndexes removes what setIndexes wrote for a record being deleted.
+func dropIndexes(txn *badger.Txn, r *Record) error {
+	if err := txn.Delete(key(pfxKind, string(r.Kind), "/", r.ID)); err != nil {
+		return err
+	}
+	if r.Body == nil || r.Schema > record.SchemaVersion {
+		return nil
+	}
+	body, err := record.Decode(r.Kind, r.Body)
+	if err != nil {
+		return nil // nothing indexed for an undecodable body
+	}
+	switch b := body.(type) {
+	case *record.Term:
+		return txn.Delete(key(pfxTerm, b.Vocab, "/", b.Code))
+	case *record.Testimony:
+		if b.Amends != "" {
+			return txn.Delete(key(pfxAmend, b.Amends, "/", r.ID))
+		}
+	}
+	return nil
+}
+
+// dropRevisions deletes every stored revision of a record and its envelope.
+func dropRevisions(txn *badger.Txn, id string) error {
+	infos, err := revisionInfos(txn, id)
+	if err != nil {
+		return err
+	}
+	for _, info := range infos {
+		if err := txn.Delete(key(pfxEnvelope, info.Envelope)); err != nil {
+			return err
+		}
+		if err := txn.Delete(key(pfxRevision, id, "/", info.ID)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func loadRecord(txn *badger.Txn, id string) (*Record, error) {
+	var r Record
+	found, err := getJSON(txn, key(pfxRecord, id), &r)
+	if err != nil || !found {
+		return nil, err
+	}
+	return &r, nil
+}
+
+func revisionInfos(txn *badger.Txn, id string) ([]RevisionInfo, error) {
+	prefix := key(pfxRevision, id, "/")
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 16})
+	defer it.Close()
+	var infos []RevisionInfo
+	for it.Rewind(); it.Valid(); it.Next() {
+		var info RevisionInfo
+		if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &info) }); err != nil {
+			return nil, fmt.Errorf("%w: revision entry: %w", ErrDamaged, err)
+		}
+		infos = append(infos, info)
+	}
+	sort.Slice(infos, func(i, j int) bool { return infos[i].Time.Compare(infos[j].Time) < 0 })
+	return infos, nil
+}
+
+// Get returns the record with the given id, deleted ones included.
+func (v *Vault) Get(id string) (*Record, error) {
+	var r *Record
+	err := v.view(func(txn *badger.Txn) error {
+		var err error
+		r, err = loadRecord(txn, id)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read record %s: %w", id, err)
+	}
+	if r == nil {
+		return nil, fmt.Errorf("record %s: %w", id, ErrNotFound)
+	}
+	return r, nil
+}
+
+// Resolve returns the id of the one record whose id starts with prefix, so
+// that people can type the first few characters of an id.
+func (v *Vault) Resolve(prefix string) (string, error) {
+	prefix = strings.ToLower(strings.TrimSpace(prefix))
+	if prefix == "" {
+		return "", errors.New("the record id is empty")
+	}
+	var matches []string
+	err := v.view(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: key(pfxRecord, prefix)})
+		defer it.Close()
+		for it.Rewind(); it.Valid() && len(matches) < 2; it.Next() {
+			matches = append(matches, strings.TrimPrefix(string(it.Item().Key()), pfxRecord))
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("find record %s: %w", prefix, err)
+	case len(matches) == 0:
+		return "", fmt.Errorf("record %s: %w", prefix, ErrNotFound)
+	case len(matches) > 1:
+		return "", fmt.Errorf("record %s: %w; type more of it", prefix, ErrAmbiguous)
+	}
+	return matches[0], nil
+}
+
+// List calls fn with the summary of every live record of kind k (every
+// kind if k is empty), ordered by id, until fn returns false. Lists read
+// only the small summaries, so they stay fast on large vaults.
+func (v *Vault) List(k record.Kind, fn func(Summary) bool) error {
+	prefix := key(pfxKind)
+	if k != "" {
+		prefix = key(pfxKind, string(k), "/")
+	}
+	err := v.view(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 100})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var s Summary
+			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &s) }); err != nil {
+				return fmt.Errorf("%w: list entry: %w", ErrDamaged, err)
+			}
+			if !fn(s) {
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("list records: %w", err)
+	}
+	return nil
+}
+
+// History returns every stored revision of a record, oldest first, each
+// decrypted and verified again. After a delete only the tombstone remains.
+func (v *Vault) History(id string) ([]HistoryEntry, error) {
+	var out []HistoryEntry
+	err := v.view(func(txn *badger.Txn) error {
+		infos, err := revisionInfos(txn, id)
+		if err != nil {
+			return err
+		}
+		if len(infos) == 0 {
+			return ErrNotFound
+		}
+		for _, info := range infos {
+			item, err := txn.Get(key(pfxEnvelope, info.Envelope))
+			if err != nil {
+				return fmt.Errorf("envelope of revision %s: %w", info.ID, err)
+			}
+			ct, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			o, err := envelope.Open(ct, v.identity)
+			if err != nil {
+				return fmt.Errorf("revision %s: %w", info.ID, err)
+			}
+			if o.ID.String() != info.Envelope || o.Revision.ID != info.ID {
+				return fmt.Errorf("revision %s: %w", info.ID, ErrIntegrity)
+			}
+			out = append(out, HistoryEntry{RevisionInfo: info, Body: o.Revision.Body})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("history of %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// Amendments returns the ids of the testimonies that amend testimony id.
+func (v *Vault) Amendments(id string) ([]string, error) {
+	var ids []string
+	err := v.view(func(txn *badger.Txn) error {
+		prefix := key(pfxAmend, id, "/")
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			ids = append(ids, strings.TrimPrefix(string(it.Item().Key()), string(prefix)))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("amendments of %s: %w", id, err)
+	}
+	return ids, nil
+}
+
+// Term looks up a vocabulary code: the team's own Term records first, then
+// the built-in vocabularies.
+func (v *Vault) Term(vocab, code string) (record.Term, bool, error) {
+	var id string
+	err := v.view(func(txn *badger.Txn) error {
+		item, err := txn.Get(key(pfxTerm, vocab, "/", code))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		b, err := item.ValueCopy(nil)
+		id = string(b)
+		return err
+	})
+	if err != nil {
+		return record.Term{}, false, fmt.Errorf("look up %s/%s: %w", vocab, code, err)
+	}
+	if id != "" {
+		r, err := v.Get(id)
+		if err != nil {
+			return record.Term{}, false, err
+		}
+		var t record.Term
+		if err := json.Unmarshal(r.Body, &t); err != nil {
+			return record.Term{}, false, fmt.Errorf("%w: term %s: %w", ErrDamaged, id, err)
+		}
+		return t, true, nil
+	}
+	t, ok := record.BuiltinTerm(vocab, code)
+	return t, ok, nil
+}
+
+// Accept verifies an envelope received from elsewhere (another device, an
+// import) and stores it. The envelope is decrypted and verified completely
+// first; anything that fails (damage, truncation, a signature that does
+// not verify, an author this vault does not trust, a replayed sequence
+// number, a change to a sealed testimony) is rejected with an error
+// wrapping ErrRejected and nothing is stored. Accepting an envelope that is
+// already stored is a no-op.
+func (v *Vault) Accept(ct []byte) (*Record, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.db == nil {
+		return nil, fmt.Errorf("accept envelope: %w", ErrLocked)
+	}
+	o, err := envelope.Open(ct, v.identity)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRejected, err)
+	}
+	rev := &o.Revision
+	if !v.trusts(rev.Author) {
+		return nil, fmt.Errorf("%w: author %s is not a member of this vault", ErrRejected, Fingerprint(rev.Author))
+	}
+	if err := checkFree(v.dir, v.opts.MinFreeBytes+4*int64(len(ct))); err != nil {
+		return nil, fmt.Errorf("accept envelope: %w", err)
+	}
+	var out *Record
+	err = v.db.Update(func(txn *badger.Txn) error {
+		cur, err := loadRecord(txn, rev.Record)
+		if err != nil {
+			return err
+		}
+		if _, err := txn.Get(key(pfxEnvelope, o.ID.String())); err == nil {
+			out = cur
+			return nil // already have it
+		}
+		var last uint64
+		if _, err := getJSON(txn, key(pfxSeq, hex.EncodeToString(rev.Author)), &last); err != nil {
+			return err
+		}
+		if rev.Seq <= last {
+			return fmt.Errorf("%w: sequence number %d of author %s was already used (replay)", ErrRejected, rev.Seq, Fingerprint(rev.Author))
+		}
+		if cur != nil {
+			switch {
+			case cur.Kind != record.Kind(rev.Kind):
+				return fmt.Errorf("%w: revision of a %s for a %s record", ErrRejected, rev.Kind, cur.Kind)
+			case cur.Deleted:
+				return fmt.Errorf("%w: record %s was deleted", ErrRejected, cur.ID)
+			case cur.Sealed:
+				return fmt.Errorf("%w: record %s is a sealed testimony", ErrRejected, cur.ID)
+			}
+		}
+		v.clock.Observe(rev.Time)
+		if out, err = apply(txn, o, ct, cur); err != nil {
+			return err
+		}
+		return setJSON(txn, []byte(keyClock), v.clock.Last())
+	})
+	if err != nil {
+		return nil, fmt.Errorf("accept envelope: %w", err)
+	}
+	return out, nil
+}
+
+// trusts reports whether author may write to this vault. Until the vault
+// joins a team, that is only its own device.
+func (v *Vault) trusts(author ed25519.PublicKey) bool {
+	return bytes.Equal(author, v.DeviceKey())
+}
+
+// Fingerprint returns a short, human-comparable form of a device key.
+func Fingerprint(k ed25519.PublicKey) string {
+	sum := sha256.Sum256(k)
+	return hex.EncodeToString(sum[:6])
+}
+
+// Envelopes calls fn with the ciphertext of every stored envelope, for
+// export and sync. fn must not keep ct after it returns.
+func (v *Vault) Envelopes(fn func(id string, ct []byte) error) error {
+	return v.view(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxEnvelope), PrefetchValues: true, PrefetchSize: 16})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			id := strings.TrimPrefix(string(it.Item().Key()), pfxEnvelope)
+			if err := it.Item().Value(func(ct []byte) error { return fn(id, ct) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

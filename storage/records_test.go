@@ -1,0 +1,322 @@
+package storage
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"filippo.io/age"
+
+	"github.com/letapis/letapis/storage/envelope"
+	"github.com/letapis/letapis/storage/record"
+)
+
+// oneOfEach returns a valid body of every kind, linked to each other.
+func oneOfEach(t *testing.T, v *Vault) map[record.Kind]record.Body {
+	t.Helper()
+	person := &record.Person{
+		Names: []record.Name{
+			{Given: "Алесь", Patronymic: "Віктаравіч", Family: "Бяляцкі", Script: "be-cyrl"},
+			{Given: "Ales", Family: "Bialiatski", Script: "passport"},
+		},
+		Birth:        record.MustDate("1962-09"),
+		Gender:       "male",
+		Status:       "convicted",
+		Occupation:   "human rights defender",
+		Claims:       []record.Claim{{Type: "political-prisoner", By: "Synthetic Rights Centre", On: record.MustDate("2021-07-15")}},
+		Humanitarian: []string{"older-person"},
+	}
+	p := mustAdd(t, v, person)
+	att, err := v.ImportAttachment(strings.NewReader("скан пратакола"), "protocol.txt", "", []string{p.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[record.Kind]record.Body{
+		record.KindPerson: person,
+		record.KindCase: &record.Case{
+			Person: p.ID, Arrested: record.MustDate("2021-07-14"), Charges: []string{"Criminal Code 228"},
+			Facilities: []record.Spell{{Facility: "SIZO-1 Minsk", Kind: "sizo", From: record.MustDate("2021-07"), To: record.MustDate("~2023")}},
+		},
+		record.KindIncident: &record.Incident{Type: "shizo", From: record.MustDate("2023-02-01"), To: record.MustDate("2023-02-15"), Victims: []string{p.ID}},
+		record.KindTestimony: &record.Testimony{
+			Interviewee: "Сведка А.", Relation: "cellmate", Date: record.MustDate("2024-03"),
+			Consent: record.Consent{Scopes: []string{"team", "un-osce"}, Embargo: record.MustDate("2030")},
+			Text:    "Яго трымалі ў ШІЗА 14 сутак.", About: []string{p.ID}, Violations: []string{"shizo"},
+			Attachments: []string{att.ID},
+		},
+		record.KindNote: &record.Note{About: p.ID, Date: record.MustDate("2024-05-02"), Text: "Court hearing postponed."},
+		record.KindTerm: &record.Term{Vocab: "incident-type", Code: "forced-haircut", Labels: record.Labels{En: "Forced head shaving", Be: "Прымусовае стрыжэнне", Ru: "Принудительная стрижка"}},
+	}
+}
+
+func TestEveryKindRoundTripsThroughADiskVault(t *testing.T) {
+	v := newVault(t)
+	bodies := oneOfEach(t, v)
+	ids := map[record.Kind]string{}
+	for k, b := range bodies {
+		if k == record.KindPerson {
+			continue // added by oneOfEach
+		}
+		ids[k] = mustAdd(t, v, b).ID
+	}
+	var personID string
+	v.List(record.KindPerson, func(s Summary) bool { personID = s.ID; return false })
+	ids[record.KindPerson] = personID
+
+	v = reopen(t, v)
+	for k, want := range bodies {
+		r, err := v.Get(ids[k])
+		if err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+		got, err := r.Decode()
+		if err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s round trip:\n got %+v\nwant %+v", k, got, want)
+		}
+	}
+	counts := map[record.Kind]int{}
+	if err := v.List("", func(s Summary) bool { counts[s.Kind]++; return true }); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range record.Kinds {
+		if counts[k] != 1 {
+			t.Errorf("List: %d records of kind %s, want 1", counts[k], k)
+		}
+	}
+}
+
+func TestValidationNamesTheFieldAndStoresNothing(t *testing.T) {
+	v := newVault(t)
+	_, err := v.Add(&record.Person{Names: []record.Name{{Family: "X"}}, Status: "on-holiday"})
+	var fe *record.FieldError
+	if !errors.As(err, &fe) || fe.Field != "status" {
+		t.Fatalf("got %v, want a FieldError on status", err)
+	}
+	_, err = v.Add(&record.Testimony{Interviewee: "A", Text: "t"})
+	if !errors.As(err, &fe) || fe.Field != "consent.scopes" {
+		t.Fatalf("got %v, want a FieldError on consent.scopes", err)
+	}
+	n := 0
+	v.List("", func(Summary) bool { n++; return true })
+	if n != 0 {
+		t.Fatalf("%d records stored after failed saves", n)
+	}
+}
+
+func TestCustomTermExtendsVocabulary(t *testing.T) {
+	v := newVault(t)
+	p := mustAdd(t, v, &record.Person{Names: []record.Name{{Family: "Y"}}})
+	in := &record.Incident{Type: "forced-haircut", Victims: []string{p.ID}}
+	if _, err := v.Add(in); err == nil {
+		t.Fatal("unknown incident type accepted")
+	}
+	mustAdd(t, v, &record.Term{Vocab: "incident-type", Code: "forced-haircut", Labels: record.Labels{En: "Forced head shaving", Be: "Прымусовае стрыжэнне"}})
+	mustAdd(t, v, in)
+	term, ok, err := v.Term("incident-type", "forced-haircut")
+	if err != nil || !ok || term.Labels.In("be") != "Прымусовае стрыжэнне" || term.Labels.In("ru") != "Forced head shaving" {
+		t.Fatalf("Term = %+v, %v, %v", term, ok, err)
+	}
+}
+
+func TestHistoryKeepsEveryRevisionInOrder(t *testing.T) {
+	v := newVault(t)
+	r := mustAdd(t, v, &record.Note{Text: "first"})
+	for _, text := range []string{"second", "third"} {
+		var err error
+		if r, err = v.Update(r.ID, &record.Note{Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, err := v.History(r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 3 {
+		t.Fatalf("%d revisions, want 3", len(h))
+	}
+	for i, want := range []string{"first", "second", "third"} {
+		var n record.Note
+		json.Unmarshal(h[i].Body, &n)
+		if n.Text != want {
+			t.Errorf("revision %d text %q, want %q", i, n.Text, want)
+		}
+		if i > 0 && (len(h[i].Parents) != 1 || h[i].Parents[0] != h[i-1].ID) {
+			t.Errorf("revision %d parents %v, want [%s]", i, h[i].Parents, h[i-1].ID)
+		}
+		if h[i].Seq <= 0 || (i > 0 && h[i].Seq <= h[i-1].Seq) {
+			t.Errorf("revision %d sequence %d does not increase", i, h[i].Seq)
+		}
+	}
+	if len(r.Heads) != 1 || r.Heads[0] != h[2].ID || r.Revisions != 3 {
+		t.Fatalf("record heads %v revisions %d", r.Heads, r.Revisions)
+	}
+}
+
+func TestSealedTestimonyRefusesEditsAndTakesAmendments(t *testing.T) {
+	v := newVault(t)
+	tm := &record.Testimony{Interviewee: "Witness B", Consent: record.Consent{Scopes: []string{"legal"}}, Text: "Original account."}
+	r := mustAdd(t, v, tm)
+	sealed, err := v.Seal(r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sealed.Sealed || len(sealed.SealHash) != 64 {
+		t.Fatalf("after Seal: sealed=%v hash=%q", sealed.Sealed, sealed.SealHash)
+	}
+	tm.Text = "Rewritten account."
+	if _, err := v.Update(r.ID, tm); !errors.Is(err, ErrSealed) {
+		t.Fatalf("Update of sealed: got %v, want ErrSealed", err)
+	}
+	if _, err := v.Seal(r.ID); !errors.Is(err, ErrSealed) {
+		t.Fatalf("second Seal: got %v, want ErrSealed", err)
+	}
+	am, err := v.Amend(r.ID, &record.Testimony{Interviewee: "Witness B", Consent: record.Consent{Scopes: []string{"legal"}}, Text: "Correction: the date was in March."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := v.Amendments(r.ID)
+	if len(got) != 1 || got[0] != am.ID {
+		t.Fatalf("Amendments = %v, want [%s]", got, am.ID)
+	}
+	v = reopen(t, v)
+	orig, _ := v.Get(r.ID)
+	b, _ := orig.Decode()
+	if b.(*record.Testimony).Text != "Original account." || !orig.Sealed {
+		t.Fatalf("sealed testimony changed: %+v", orig)
+	}
+	if _, err := v.Amend(am.ID, &record.Testimony{Interviewee: "x", Consent: record.Consent{Scopes: []string{"team"}}, Text: "y"}); err == nil {
+		t.Fatal("amending a draft succeeded")
+	}
+}
+
+func TestResolvePrefix(t *testing.T) {
+	v := newVault(t)
+	r := mustAdd(t, v, &record.Note{Text: "x"})
+	if got, err := v.Resolve(r.ID[:8]); err != nil || got != r.ID {
+		t.Fatalf("Resolve(%q) = %q, %v", r.ID[:8], got, err)
+	}
+	if _, err := v.Resolve("zzzzzzzz"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Resolve of nothing: %v", err)
+	}
+	mustAdd(t, v, &record.Note{Text: "y"})
+	if _, err := v.Resolve(""); err == nil {
+		t.Fatal("empty prefix resolved")
+	}
+}
+
+// craftEnvelope encrypts a hand-built plaintext (format version 1) so tests
+// can produce envelopes Seal refuses to make.
+func craftEnvelope(t *testing.T, rev envelope.Revision, sign ed25519.PrivateKey, to age.Recipient) []byte {
+	t.Helper()
+	msg, err := json.Marshal(rev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := ed25519.Sign(sign, append([]byte("letapis/envelope/v1\n"), msg...))
+	used := 5 + len(msg) + len(sig)
+	plain := make([]byte, envelope.PaddedSize(used))
+	plain[0] = 1
+	binary.BigEndian.PutUint32(plain[1:5], uint32(len(msg)))
+	copy(plain[5:], msg)
+	copy(plain[5+len(msg):], sig)
+	var out bytes.Buffer
+	w, _ := age.Encrypt(&out, to)
+	w.Write(plain)
+	w.Close()
+	return out.Bytes()
+}
+
+func TestAcceptRejectsDamagedForgedAndReplayedEnvelopes(t *testing.T) {
+	v := newVault(t)
+	r := mustAdd(t, v, &record.Note{Text: "genuine"})
+	var genuine []byte
+	v.Envelopes(func(_ string, ct []byte) error { genuine = bytes.Clone(ct); return nil })
+
+	_, stranger, _ := ed25519.GenerateKey(rand.Reader)
+	next := func() envelope.Revision {
+		return envelope.Revision{Record: NewID(), ID: NewID(), Author: v.DeviceKey(), Seq: 1000,
+			Time: v.clock.Now(), Kind: "note", Schema: 1, Op: "put", Body: json.RawMessage(`{"text":"forged"}`)}
+	}
+	strangerRev := next()
+	strangerRev.Author = stranger.Public().(ed25519.PublicKey)
+	strangerCT, _, err := envelope.Seal(strangerRev, stranger, v.recipient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := bytes.Clone(genuine)
+	flipped[len(flipped)-20] ^= 1
+
+	cases := map[string][]byte{
+		"bit flip":             flipped,
+		"truncated":            genuine[:len(genuine)-17],
+		"signed by a stranger": craftEnvelope(t, next(), stranger, v.recipient),
+		"stranger as author":   strangerCT,
+		"garbage":              []byte("age-encryption.org/v1\n-> X25519 garbage\n"),
+		"replayed sequence":    craftEnvelope(t, func() envelope.Revision { x := next(); x.Seq = 1; return x }(), v.signer, v.recipient),
+		"edit of another kind": craftEnvelope(t, func() envelope.Revision { x := next(); x.Record, x.Kind = r.ID, "person"; return x }(), v.signer, v.recipient),
+	}
+	for name, ct := range cases {
+		t.Run(name, func(t *testing.T) {
+			before := countEnvelopes(t, v)
+			if _, err := v.Accept(ct); !errors.Is(err, ErrRejected) {
+				t.Fatalf("got %v, want a rejection", err)
+			}
+			if after := countEnvelopes(t, v); after != before {
+				t.Fatalf("rejected envelope stored: %d envelopes, had %d", after, before)
+			}
+		})
+	}
+	// The genuine envelope again is a harmless no-op.
+	if _, err := v.Accept(genuine); err != nil {
+		t.Fatalf("re-accepting a stored envelope: %v", err)
+	}
+}
+
+func countEnvelopes(t *testing.T, v *Vault) int {
+	n := 0
+	if err := v.Envelopes(func(string, []byte) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestNewerSchemaIsKeptIntactAndReadOnly(t *testing.T) {
+	v := newVault(t)
+	body := json.RawMessage(`{"text":"from the future","mood":"hopeful"}`)
+	rev := envelope.Revision{Record: NewID(), ID: NewID(), Author: v.DeviceKey(), Seq: 1,
+		Time: v.clock.Now(), Kind: "note", Schema: record.SchemaVersion + 1, Op: "put", Body: body}
+	ct, id, err := envelope.Seal(rev, v.signer, v.recipient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := v.Accept(ct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(r.Body, body) || r.Schema != record.SchemaVersion+1 {
+		t.Fatalf("newer record altered: schema %d body %s", r.Schema, r.Body)
+	}
+	if _, err := r.Decode(); !errors.Is(err, ErrNewerSchema) {
+		t.Fatalf("Decode: got %v, want ErrNewerSchema", err)
+	}
+	if _, err := v.Update(r.ID, &record.Note{Text: "overwrite"}); !errors.Is(err, ErrNewerSchema) {
+		t.Fatalf("Update: got %v, want ErrNewerSchema", err)
+	}
+	stored := false
+	v.Envelopes(func(eid string, got []byte) error {
+		stored = stored || (eid == id.String() && bytes.Equal(got, ct))
+		return nil
+	})
+	if !stored {
+		t.Fatal("the newer envelope is not stored byte for byte")
+	}
+}

@@ -1,0 +1,117 @@
+package storage
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/letapis/letapis/storage/hlc"
+)
+
+// openStore opens (creating if needed) the encrypted Badger store in dir.
+// The settings favour a laptop: small memtables and caches, and a sync on
+// every commit so that a save that returned is on disk.
+func openStore(dir string, key []byte, log *slog.Logger) (*badger.DB, error) {
+	opts := badger.DefaultOptions(dir).
+		WithEncryptionKey(key).
+		WithIndexCacheSize(16 << 20). // required with encryption
+		WithBlockCacheSize(32 << 20).
+		WithMemTableSize(16 << 20).
+		WithNumMemtables(2).
+		WithValueLogFileSize(64 << 20).
+		WithNumVersionsToKeep(1).
+		WithNumCompactors(2).
+		WithCompactL0OnClose(true).
+		WithSyncWrites(true).
+		WithLogger(badgerLogger{log}).
+		WithLoggingLevel(badger.WARNING)
+	db, err := badger.Open(opts)
+	if err != nil {
+		switch {
+		// Badger reports a held lock only as text.
+		case strings.Contains(err.Error(), "Cannot acquire directory lock"):
+			return nil, ErrBusy
+		case errors.Is(err, badger.ErrEncryptionKeyMismatch):
+			return nil, fmt.Errorf("%w: the store does not match the key file: %w", ErrDamaged, err)
+		}
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return db, nil
+}
+
+// badgerLogger routes Badger's messages to slog. Badger logs file names
+// and sizes, never keys or values.
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any) { b.l.Error(badgerMsg(f, a)) }
+func (b badgerLogger) Warningf(f string, a ...any) {
+	b.l.Warn(badgerMsg(f, a))
+}
+func (b badgerLogger) Infof(f string, a ...any)  { b.l.Debug(badgerMsg(f, a)) }
+func (b badgerLogger) Debugf(f string, a ...any) { b.l.Debug(badgerMsg(f, a)) }
+
+func badgerMsg(f string, a []any) string {
+	return "badger: " + strings.TrimSpace(fmt.Sprintf(f, a...))
+}
+
+// Store key prefixes; see the package documentation.
+const (
+	pfxEnvelope = "env/"
+	pfxRevision = "rev/"
+	pfxRecord   = "rec/"
+	pfxKind     = "kind/"
+	pfxTerm     = "term/"
+	pfxAmend    = "amend/"
+	pfxSeq      = "seq/"
+	keyClock    = "meta/hlc"
+	keyOwnSeq   = "meta/seq"
+)
+
+func key(parts ...string) []byte { return []byte(strings.Join(parts, "")) }
+
+// getJSON reads and decodes a JSON value; found is false if the key is absent.
+func getJSON(txn *badger.Txn, k []byte, v any) (found bool, err error) {
+	item, err := txn.Get(k)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	err = item.Value(func(b []byte) error { return json.Unmarshal(b, v) })
+	if err != nil {
+		return true, fmt.Errorf("%w: value of %s: %w", ErrDamaged, strings.SplitAfter(string(k), "/")[0], err)
+	}
+	return true, nil
+}
+
+func setJSON(txn *badger.Txn, k []byte, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return txn.Set(k, b)
+}
+
+func (v *Vault) loadClock() (hlc.Timestamp, error) {
+	var ts hlc.Timestamp
+	err := v.db.View(func(txn *badger.Txn) error {
+		_, err := getJSON(txn, []byte(keyClock), &ts)
+		return err
+	})
+	return ts, err
+}
+
+// view runs fn in a read transaction of the unlocked vault.
+func (v *Vault) view(fn func(txn *badger.Txn) error) error {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	if v.db == nil {
+		return ErrLocked
+	}
+	return v.db.View(fn)
+}

@@ -1,0 +1,353 @@
+package storage
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"filippo.io/age"
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/letapis/letapis/storage/hlc"
+	"github.com/letapis/letapis/storage/keyfile"
+)
+
+// File and directory names inside a vault directory.
+const (
+	keyFileName = "key.age"
+	dbDirName   = "db"
+	blobDirName = "blobs"
+)
+
+// DefaultMinFreeBytes is the free space below which writes are refused.
+// It leaves room for Badger to allocate a memtable and a value log file.
+const DefaultMinFreeBytes = 256 << 20
+
+// Options tune a vault. The zero value is the production default.
+type Options struct {
+	// WorkFactor is the scrypt work factor (log2 N) used when the key
+	// file is written. 0 means age's default; tests use ~10 to stay fast.
+	WorkFactor int
+	// MinFreeBytes is the free space below which writes are refused with
+	// ErrDiskFull. 0 means DefaultMinFreeBytes.
+	MinFreeBytes int64
+	// Logger receives the vault's and Badger's log messages. They never
+	// contain record content. nil discards them.
+	Logger *slog.Logger
+	// Now is the wall clock for revision times; nil means time.Now.
+	Now func() time.Time
+}
+
+func (o *Options) fill() {
+	if o.MinFreeBytes == 0 {
+		o.MinFreeBytes = DefaultMinFreeBytes
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Vault is an unlocked vault. Its methods are safe for concurrent use.
+// Close locks it: the store is closed and the keys dropped from memory.
+type Vault struct {
+	dir  string
+	opts Options
+
+	// mu guards the fields below. Writes and purges hold it exclusively;
+	// reads hold it shared. A purge swaps db.
+	mu      sync.RWMutex
+	db      *badger.DB
+	secrets *keyfile.Secrets
+	// passphrase is kept while unlocked because a purge must rewrite the
+	// key file with a new store key. It is cleared on Close.
+	passphrase []byte
+	signer     ed25519.PrivateKey
+	identity   age.Identity
+	recipient  age.Recipient
+	clock      *hlc.Clock
+}
+
+// Exists reports whether dir holds a vault.
+func Exists(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, keyFileName))
+	return err == nil
+}
+
+// Create makes a new vault in dir (created if missing, and required to
+// hold no vault) protected by passphrase, and returns it unlocked.
+func Create(dir, passphrase string, opts Options) (*Vault, error) {
+	opts.fill()
+	if passphrase == "" {
+		return nil, errors.New("create vault: the passphrase is empty")
+	}
+	if Exists(dir) {
+		return nil, fmt.Errorf("create vault in %s: %w", dir, ErrVaultExists)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create vault: %w", err)
+	}
+	if err := checkFree(dir, opts.MinFreeBytes); err != nil {
+		return nil, fmt.Errorf("create vault: %w", err)
+	}
+	ident, err := age.GenerateHybridIdentity()
+	if err != nil {
+		return nil, fmt.Errorf("create vault: generate age identity: %w", err)
+	}
+	s := &keyfile.Secrets{
+		SigningKey:      make([]byte, ed25519.SeedSize),
+		Identity:        ident.String(),
+		StoreKey:        make([]byte, 32),
+		StoreGeneration: 1,
+	}
+	_, _ = rand.Read(s.SigningKey)
+	_, _ = rand.Read(s.StoreKey)
+	// The store first, then the key file: a vault exists once key.age does,
+	// so a crash in between leaves no half-made vault behind.
+	db, err := openStore(storeDir(dir, s.StoreGeneration), s.StoreKey, opts.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("create vault: %w", err)
+	}
+	if err := db.Close(); err != nil {
+		return nil, fmt.Errorf("create vault: %w", err)
+	}
+	if err := writeKeyFile(dir, s, passphrase, opts.WorkFactor); err != nil {
+		return nil, fmt.Errorf("create vault: %w", err)
+	}
+	return open(dir, s, passphrase, opts)
+}
+
+// Open unlocks the vault in dir with passphrase. A wrong passphrase gives
+// an error wrapping ErrWrongPassphrase; a damaged key file one wrapping
+// ErrDamaged. Opening changes nothing on disk but to remove the leftovers
+// of an interrupted purge.
+func Open(dir, passphrase string, opts Options) (*Vault, error) {
+	opts.fill()
+	file, err := os.ReadFile(filepath.Join(dir, keyFileName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("unlock vault: %w in %s (create one first)", ErrNoVault, dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("unlock vault: read key file: %w", err)
+	}
+	s, err := keyfile.Decode(file, passphrase)
+	if err != nil {
+		return nil, fmt.Errorf("unlock vault: %w", err)
+	}
+	return open(dir, s, passphrase, opts)
+}
+
+func open(dir string, s *keyfile.Secrets, passphrase string, opts Options) (*Vault, error) {
+	ident, err := parseIdentity(s.Identity)
+	if err != nil {
+		return nil, fmt.Errorf("unlock vault: %w: %w", ErrDamaged, err)
+	}
+	if err := removeStaleGenerations(dir, s.StoreGeneration, opts.Logger); err != nil {
+		return nil, fmt.Errorf("unlock vault: %w", err)
+	}
+	db, err := openStore(storeDir(dir, s.StoreGeneration), s.StoreKey, opts.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("unlock vault: %w", err)
+	}
+	v := &Vault{
+		dir:        dir,
+		opts:       opts,
+		db:         db,
+		secrets:    s,
+		passphrase: []byte(passphrase),
+		signer:     s.Signer(),
+		identity:   ident,
+	}
+	v.recipient = recipientOf(ident)
+	last, err := v.loadClock()
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("unlock vault: %w", err)
+	}
+	v.clock = hlc.New(opts.Now, last)
+	return v, nil
+}
+
+func parseIdentity(s string) (age.Identity, error) {
+	if id, err := age.ParseHybridIdentity(s); err == nil {
+		return id, nil
+	}
+	return age.ParseX25519Identity(s)
+}
+
+func recipientOf(id age.Identity) age.Recipient {
+	switch id := id.(type) {
+	case *age.HybridIdentity:
+		return id.Recipient()
+	case *age.X25519Identity:
+		return id.Recipient()
+	}
+	panic(fmt.Sprintf("storage: unexpected identity type %T", id))
+}
+
+// Dir returns the vault directory.
+func (v *Vault) Dir() string { return v.dir }
+
+// DeviceKey returns the device's Ed25519 public key, which signs every
+// revision this vault writes.
+func (v *Vault) DeviceKey() ed25519.PublicKey {
+	return v.signer.Public().(ed25519.PublicKey)
+}
+
+// Close locks the vault: it closes the store and drops the keys. Using the
+// vault afterwards returns ErrLocked.
+func (v *Vault) Close() error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.db == nil {
+		return nil
+	}
+	err := v.db.Close()
+	v.db = nil
+	clear(v.secrets.SigningKey)
+	clear(v.secrets.StoreKey)
+	clear(v.signer)
+	clear(v.passphrase)
+	v.secrets, v.passphrase, v.signer, v.identity, v.recipient = nil, nil, nil, nil, nil
+	if err != nil {
+		return fmt.Errorf("lock vault: %w", err)
+	}
+	return nil
+}
+
+// ChangePassphrase re-encrypts the key file under a new passphrase. Only
+// key.age is rewritten, atomically: after a crash it opens with either the
+// old or the new passphrase.
+func (v *Vault) ChangePassphrase(newPassphrase string) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.db == nil {
+		return fmt.Errorf("change passphrase: %w", ErrLocked)
+	}
+	if newPassphrase == "" {
+		return errors.New("change passphrase: the new passphrase is empty")
+	}
+	if err := writeKeyFile(v.dir, v.secrets, newPassphrase, v.opts.WorkFactor); err != nil {
+		return fmt.Errorf("change passphrase: %w", err)
+	}
+	clear(v.passphrase)
+	v.passphrase = []byte(newPassphrase)
+	return nil
+}
+
+func writeKeyFile(dir string, s *keyfile.Secrets, passphrase string, workFactor int) error {
+	data, err := keyfile.Encode(s, passphrase, workFactor)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(dir, keyFileName), data, 0o600); err != nil {
+		return fmt.Errorf("write key file: %w", err)
+	}
+	return nil
+}
+
+// Wipe destroys the vault in dir without needing its passphrase. It
+// overwrites and removes the key file first (crypto-shredding: without it
+// the rest is noise), then removes the store and the attachments. Files
+// that are not part of a vault are left alone. It is safe to call on a
+// vault that is open in this process only after closing it.
+func Wipe(dir string) error {
+	key := filepath.Join(dir, keyFileName)
+	info, err := os.Stat(key)
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(filepath.Join(dir, dbDirName)); err != nil {
+			return fmt.Errorf("wipe: %w in %s", ErrNoVault, dir)
+		}
+	} else if err != nil {
+		return fmt.Errorf("wipe: %w", err)
+	} else if err := shred(key, info.Size()); err != nil {
+		return fmt.Errorf("wipe: destroy key file: %w", err)
+	}
+	for _, name := range []string{dbDirName, blobDirName} {
+		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("wipe: remove %s: %w", name, err)
+		}
+	}
+	// Leftover temp files of an interrupted key file write.
+	tmps, _ := filepath.Glob(filepath.Join(dir, ".tmp-"+keyFileName+"-*"))
+	for _, t := range tmps {
+		if err := os.Remove(t); err != nil {
+			return fmt.Errorf("wipe: %w", err)
+		}
+	}
+	// Remove the directory itself if nothing else is in it.
+	if rest, err := os.ReadDir(dir); err == nil && len(rest) == 0 {
+		if err := os.Remove(dir); err != nil {
+			return fmt.Errorf("wipe: %w", err)
+		}
+	}
+	return nil
+}
+
+// Wipe locks the vault and destroys it; see the package-level Wipe.
+func (v *Vault) Wipe() error {
+	if err := v.Close(); err != nil {
+		v.opts.Logger.Warn("closing the store before wiping failed; wiping anyway", "err", err)
+	}
+	return Wipe(v.dir)
+}
+
+func storeDir(dir string, gen uint64) string {
+	return filepath.Join(dir, dbDirName, strconv.FormatUint(gen, 10))
+}
+
+// removeStaleGenerations deletes store generations other than the current
+// one: leftovers of a purge interrupted before or after the key file switch.
+func removeStaleGenerations(dir string, current uint64, log *slog.Logger) error {
+	entries, err := os.ReadDir(filepath.Join(dir, dbDirName))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	for _, e := range entries {
+		if e.Name() == strconv.FormatUint(current, 10) {
+			continue
+		}
+		log.Info("removing a store generation left by an interrupted purge")
+		if err := os.RemoveAll(filepath.Join(dir, dbDirName, e.Name())); err != nil {
+			return fmt.Errorf("remove stale store: %w", err)
+		}
+	}
+	return nil
+}
+
+// checkFree returns an error wrapping ErrDiskFull when fewer than need
+// bytes are free on the file system that holds dir.
+func checkFree(dir string, need int64) error {
+	free, err := freeSpace(dir)
+	if err != nil {
+		return fmt.Errorf("check free disk space: %w", err)
+	}
+	if free < uint64(need) {
+		return fmt.Errorf("%w: %s free, %s needed (free some space and try again)",
+			ErrDiskFull, humanBytes(free), humanBytes(uint64(need)))
+	}
+	return nil
+}
+
+func humanBytes(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := uint64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
