@@ -33,7 +33,13 @@ func reopen(t testing.TB, v *Vault) *Vault {
 	if err := v.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	w, err := Open(v.Dir(), testPassphrase, testOptions)
+	return unlock(t, v.Dir())
+}
+
+// unlock opens the vault in dir and closes it when the test ends.
+func unlock(t testing.TB, dir string) *Vault {
+	t.Helper()
+	w, err := Open(dir, testPassphrase, testOptions)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
