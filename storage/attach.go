@@ -80,8 +80,8 @@ func guessMediaType(name string, br *bufio.Reader) string {
 func (v *Vault) writeBlob(blob string, src io.Reader) (int64, string, error) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	if v.db == nil {
-		return 0, "", ErrLocked
+	if err := v.writable(copyBufferSize); err != nil {
+		return 0, "", err
 	}
 	dir := filepath.Join(v.dir, blobDirName)
 	if err := os.MkdirAll(dir, 0o700); err != nil {

@@ -28,7 +28,7 @@ func (v *Vault) Purge() error {
 	if err != nil {
 		return fmt.Errorf("purge: %w", err)
 	}
-	if err := checkFree(v.dir, v.opts.MinFreeBytes+size); err != nil {
+	if err := v.writable(size); err != nil {
 		return fmt.Errorf("purge: %w", err)
 	}
 
@@ -55,7 +55,7 @@ func (v *Vault) Purge() error {
 	}
 	clear(v.secrets.StoreKey)
 	*v.secrets = next
-	db, err := openStore(newDir, next.StoreKey, v.opts.Logger)
+	db, err := openStore(newDir, next.StoreKey, v.opts.Logger, false)
 	if err != nil {
 		v.db = nil
 		return fmt.Errorf("purge: reopen store (unlock again): %w", err)
@@ -70,7 +70,7 @@ func (v *Vault) Purge() error {
 // copyStore streams every live key of the open store into a new store at
 // dir encrypted with key. Deleted keys are not copied.
 func (v *Vault) copyStore(dir string, key []byte) error {
-	ndb, err := openStore(dir, key, v.opts.Logger)
+	ndb, err := openStore(dir, key, v.opts.Logger, false)
 	if err != nil {
 		return err
 	}

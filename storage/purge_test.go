@@ -33,7 +33,7 @@ func rawStoreContains(t *testing.T, dir string, needle []byte) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := openStore(storeDir(dir, s.StoreGeneration), s.StoreKey, testOptions.Logger)
+	db, err := openStore(storeDir(dir, s.StoreGeneration), s.StoreKey, testOptions.Logger, true)
 	if err != nil {
 		t.Fatal(err)
 	}

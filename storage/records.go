@@ -204,10 +204,7 @@ func (v *Vault) change(id string, k record.Kind, op string, b record.Body, check
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.db == nil {
-		return nil, fmt.Errorf("%s: %w", verb, ErrLocked)
-	}
-	if err := checkFree(v.dir, v.opts.MinFreeBytes+4*int64(len(body))); err != nil {
+	if err := v.writable(4 * int64(len(body))); err != nil {
 		return nil, fmt.Errorf("%s: %w", verb, err)
 	}
 	var out *Record
@@ -254,10 +251,7 @@ func (v *Vault) Import(bodies []record.Body) ([]*Record, error) {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.db == nil {
-		return nil, fmt.Errorf("import: %w", ErrLocked)
-	}
-	if err := checkFree(v.dir, v.opts.MinFreeBytes+4*total); err != nil {
+	if err := v.writable(4 * total); err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
 	saved := make([]*Record, 0, len(bodies))
@@ -716,8 +710,8 @@ func (v *Vault) Term(vocab, code string) (record.Term, bool, error) {
 func (v *Vault) Accept(ct []byte) (*Record, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.db == nil {
-		return nil, fmt.Errorf("accept envelope: %w", ErrLocked)
+	if err := v.writable(4 * int64(len(ct))); err != nil {
+		return nil, fmt.Errorf("accept envelope: %w", err)
 	}
 	o, err := envelope.Open(ct, v.identity)
 	if err != nil {
@@ -726,9 +720,6 @@ func (v *Vault) Accept(ct []byte) (*Record, error) {
 	rev := &o.Revision
 	if !v.trusts(rev.Author) {
 		return nil, fmt.Errorf("%w: author %s is not a member of this vault", ErrRejected, Fingerprint(rev.Author))
-	}
-	if err := checkFree(v.dir, v.opts.MinFreeBytes+4*int64(len(ct))); err != nil {
-		return nil, fmt.Errorf("accept envelope: %w", err)
 	}
 	var out *Record
 	err = v.db.Update(func(txn *badger.Txn) error {

@@ -14,8 +14,9 @@ import (
 
 // openStore opens (creating if needed) the encrypted Badger store in dir.
 // The settings favour a laptop: small memtables and caches, and a sync on
-// every commit so that a save that returned is on disk.
-func openStore(dir string, key []byte, log *slog.Logger) (*badger.DB, error) {
+// every commit so that a save that returned is on disk. A read-only store
+// writes nothing, not even the replay of its log.
+func openStore(dir string, key []byte, log *slog.Logger, readOnly bool) (*badger.DB, error) {
 	opts := badger.DefaultOptions(dir).
 		WithEncryptionKey(key).
 		WithIndexCacheSize(16 << 20). // required with encryption
@@ -28,7 +29,8 @@ func openStore(dir string, key []byte, log *slog.Logger) (*badger.DB, error) {
 		WithCompactL0OnClose(true).
 		WithSyncWrites(true).
 		WithLogger(badgerLogger{log}).
-		WithLoggingLevel(badger.WARNING)
+		WithLoggingLevel(badger.WARNING).
+		WithReadOnly(readOnly)
 	db, err := badger.Open(opts)
 	if err != nil {
 		switch {

@@ -63,9 +63,11 @@ type Vault struct {
 
 	// mu guards the fields below. Writes and purges hold it exclusively;
 	// reads hold it shared. A purge swaps db.
-	mu      sync.RWMutex
-	db      *badger.DB
-	secrets *keyfile.Secrets
+	mu sync.RWMutex
+	db *badger.DB
+	// readOnly is set when the vault was unlocked on a nearly full disk.
+	readOnly bool
+	secrets  *keyfile.Secrets
 	// passphrase is kept while unlocked because a purge must rewrite the
 	// key file with a new store key. It is cleared on Close.
 	passphrase []byte
@@ -111,7 +113,7 @@ func Create(dir, passphrase string, opts Options) (*Vault, error) {
 	_, _ = rand.Read(s.StoreKey)
 	// The store first, then the key file: a vault exists once key.age does,
 	// so a crash in between leaves no half-made vault behind.
-	db, err := openStore(storeDir(dir, s.StoreGeneration), s.StoreKey, opts.Logger)
+	db, err := openStore(storeDir(dir, s.StoreGeneration), s.StoreKey, opts.Logger, false)
 	if err != nil {
 		return nil, fmt.Errorf("create vault: %w", err)
 	}
@@ -152,11 +154,18 @@ func open(dir string, s *keyfile.Secrets, passphrase string, opts Options) (*Vau
 	if err := removeStaleGenerations(dir, s.StoreGeneration, opts.Logger); err != nil {
 		return nil, fmt.Errorf("unlock vault: %w", err)
 	}
-	db, err := openStore(storeDir(dir, s.StoreGeneration), s.StoreKey, opts.Logger)
+	// On a nearly full disk, Badger's replay of its log into a new table
+	// would crash the process: open read-only instead, which never writes.
+	readOnly := checkFree(dir, opts.MinFreeBytes) != nil
+	if readOnly {
+		opts.Logger.Warn("the disk is nearly full: the vault is open read-only")
+	}
+	db, err := openStore(storeDir(dir, s.StoreGeneration), s.StoreKey, opts.Logger, readOnly)
 	if err != nil {
 		return nil, fmt.Errorf("unlock vault: %w", err)
 	}
 	v := &Vault{
+		readOnly:   readOnly,
 		dir:        dir,
 		opts:       opts,
 		db:         db,
@@ -323,6 +332,19 @@ func removeStaleGenerations(dir string, current uint64, log *slog.Logger) error 
 		}
 	}
 	return nil
+}
+
+// writable returns nil if a write of about need bytes may go ahead: the
+// vault is unlocked, writable, and the disk keeps MinFreeBytes free after
+// it. The caller holds v.mu.
+func (v *Vault) writable(need int64) error {
+	switch {
+	case v.db == nil:
+		return ErrLocked
+	case v.readOnly:
+		return fmt.Errorf("%w: the vault was unlocked read-only because the disk was nearly full; free some space, then lock and unlock it", ErrDiskFull)
+	}
+	return checkFree(v.dir, v.opts.MinFreeBytes+need)
 }
 
 // checkFree returns an error wrapping ErrDiskFull when fewer than need
