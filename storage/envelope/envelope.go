@@ -279,7 +279,7 @@ func (r *Revision) validate() error {
 	}
 	switch r.Op {
 	case OpPut, OpSeal:
-		if len(r.Body) == 0 {
+		if len(r.Body) == 0 || string(r.Body) == "null" {
 			return fmt.Errorf("%s revision has no body", r.Op)
 		}
 	case OpDelete:

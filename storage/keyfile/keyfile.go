@@ -146,7 +146,7 @@ func Parse(file []byte) ([]byte, error) {
 	digits := line[len(sumPrefix):]
 	// hex.Decode accepts upper case too; the format is lower case only, so
 	// that no bit of the file can change without Parse noticing.
-	if _, err := hex.Decode(want[:], digits); err != nil {
+	if _, err := hex.Decode(want[:], digits); err != nil || hex.EncodeToString(want[:]) != string(digits) {
 		return nil, fmt.Errorf("%w: checksum line is malformed", ErrDamaged)
 	}
 	ct := file[headerLen:]
@@ -176,7 +176,7 @@ func Decode(file []byte, passphrase string) (*Secrets, error) {
 		// the passphrase. A file with other stanzas was never written
 		// with a passphrase at all.
 		var noMatch *age.NoIdentityMatchError
-		if errors.Is(err, age.ErrIncorrectIdentity) || noMatch != nil && slices.Equal(noMatch.StanzaTypes, nil) {
+		if errors.As(err, &noMatch) && slices.Equal(noMatch.StanzaTypes, []string{"scrypt"}) {
 			return nil, ErrWrongPassphrase
 		}
 		return nil, fmt.Errorf("%w: %w", ErrDamaged, err)
