@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 
@@ -25,11 +27,24 @@ func BenchmarkSave(b *testing.B) {
 	v := newVault(b)
 	n := note2KiB()
 	b.SetBytes(2048)
+	var lat []time.Duration
 	for b.Loop() {
+		start := time.Now()
 		if _, err := v.Add(n); err != nil {
 			b.Fatal(err)
 		}
+		lat = append(lat, time.Since(start))
 	}
+	reportPercentiles(b, lat)
+}
+
+// reportPercentiles adds the median and 95th percentile of the latencies
+// to the benchmark's output, in milliseconds.
+func reportPercentiles(b *testing.B, lat []time.Duration) {
+	slices.Sort(lat)
+	at := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) / 1e6 }
+	b.ReportMetric(at(0.50), "p50-ms")
+	b.ReportMetric(at(0.95), "p95-ms")
 }
 
 // BenchmarkLimitAgeEncrypt2KiB is the limit for BenchmarkSave's crypto:
