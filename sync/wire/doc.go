@@ -1,0 +1,31 @@
+// Package wire is the Letapis relay protocol, version 1: the paths, the
+// JSON messages, the error codes and the request signatures that the relay
+// (package relay) and the sync client share.
+//
+// # What the relay sees
+//
+// A relay stores opaque, content-addressed blobs (age ciphertexts: record
+// envelopes, key envelopes, attachment parts) and, per team, an append-only
+// log of blob ids with sequence numbers. It learns team ids, device
+// pseudonyms with their request-signing keys, blob ids and sizes (padded
+// into buckets by the envelope format) and when requests happen; never
+// record ids, kinds, authors or names.
+//
+// # Endpoints
+//
+//	GET  /v1/info                                  relay key and limits (no auth)
+//	POST /v1/teams/{team}/register                 first admin device, with the operator's token
+//	POST /v1/teams/{team}/join                     a device asks to join, with an invite token
+//	POST /v1/teams/{team}/invites                  admin: make a one-time invite token
+//	GET  /v1/teams/{team}/joins                    admin: pending join requests
+//	POST /v1/teams/{team}/devices/{pseudonym}/approve   admin
+//	POST /v1/teams/{team}/devices/{pseudonym}/revoke    admin
+//	PUT  /v1/teams/{team}/blobs/{id}               store a blob; id must be its SHA-256 (idempotent)
+//	POST /v1/teams/{team}/blobs/missing            which of these ids the relay lacks
+//	GET  /v1/teams/{team}/blobs/{id}               fetch a blob; Range supported
+//	POST /v1/teams/{team}/log                      append ids; returns sequence numbers and a receipt
+//	GET  /v1/teams/{team}/log?since=N&limit=M&wait=S   entries after N, long-polling up to S seconds
+//
+// Every request under /v1/teams/ except register and join is signed by a
+// registered, non-revoked device; see SignRequest.
+package wire
