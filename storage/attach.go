@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"mime"
 	"net/http"
@@ -46,7 +47,7 @@ func (v *Vault) ImportAttachment(src io.Reader, name, mediaType string, about []
 		mediaType = guessMediaType(name, br)
 	}
 	blob := NewID()
-	size, sum, err := v.writeBlob(blob, br)
+	size, sum, parts, err := v.writeBlob(blob, br)
 	if err != nil {
 		return nil, fmt.Errorf("import attachment %s: %w", name, err)
 	}
@@ -56,6 +57,7 @@ func (v *Vault) ImportAttachment(src io.Reader, name, mediaType string, about []
 		Size:      size,
 		SHA256:    sum,
 		Blob:      blob,
+		Parts:     parts,
 		About:     about,
 	})
 	if err != nil {
@@ -76,49 +78,88 @@ func guessMediaType(name string, br *bufio.Reader) string {
 }
 
 // writeBlob encrypts src into blobs/<blob>.age through a synced temp file
-// and returns the plaintext size and SHA-256.
-func (v *Vault) writeBlob(blob string, src io.Reader) (int64, string, error) {
+// and returns the plaintext size and SHA-256, and the ids of the
+// ciphertext's parts.
+func (v *Vault) writeBlob(blob string, src io.Reader) (size int64, sum string, parts []string, err error) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	if err := v.writable(copyBufferSize); err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
 	dir := filepath.Join(v.dir, blobDirName)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
 	tmp, err := os.CreateTemp(dir, ".tmp-*")
 	if err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
 	defer tmp.Close()
 
-	w, err := age.Encrypt(&spaceCheckingWriter{w: tmp, dir: v.dir, min: v.opts.MinFreeBytes}, v.recipient)
+	ph := &partHasher{}
+	out := io.MultiWriter(&spaceCheckingWriter{w: tmp, dir: v.dir, min: v.opts.MinFreeBytes}, ph)
+	w, err := age.Encrypt(out, v.recipient)
 	if err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
 	h := sha256.New()
-	n, err := io.CopyBuffer(w, io.TeeReader(src, h), make([]byte, copyBufferSize))
-	if err != nil {
-		return 0, "", err
+	if size, err = io.CopyBuffer(w, io.TeeReader(src, h), make([]byte, copyBufferSize)); err != nil {
+		return 0, "", nil, err
 	}
 	if err := w.Close(); err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
 	if err := tmp.Sync(); err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
 	if err := tmp.Close(); err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
 	if err := os.Rename(tmp.Name(), v.blobPath(blob)); err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
 	if err := syncDir(dir); err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
+	return size, hex.EncodeToString(h.Sum(nil)), ph.ids(), nil
+}
+
+// partHasher hashes a stream in record.PartSize pieces.
+type partHasher struct {
+	h     hash.Hash
+	n     int
+	parts []string
+}
+
+func (p *partHasher) Write(b []byte) (int, error) {
+	written := len(b)
+	for len(b) > 0 {
+		if p.h == nil {
+			p.h, p.n = sha256.New(), 0
+		}
+		k := min(len(b), record.PartSize-p.n)
+		p.h.Write(b[:k])
+		p.n += k
+		b = b[k:]
+		if p.n == record.PartSize {
+			p.flush()
+		}
+	}
+	return written, nil
+}
+
+func (p *partHasher) flush() {
+	p.parts = append(p.parts, hex.EncodeToString(p.h.Sum(nil)))
+	p.h = nil
+}
+
+// ids returns the part ids, the last partial part included.
+func (p *partHasher) ids() []string {
+	if p.h != nil {
+		p.flush()
+	}
+	return p.parts
 }
 
 // spaceCheckingWriter refuses to write once free space on the vault's

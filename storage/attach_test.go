@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,7 +17,7 @@ import (
 )
 
 func TestAttachmentRoundTripRecordsPlaintextHash(t *testing.T) {
-	for _, size := range []int{0, 1, 64<<10 - 1, 64 << 10, 64<<10 + 1, 3<<20 + 7} {
+	for _, size := range []int{0, 1, 64<<10 - 1, 64 << 10, 64<<10 + 1, 3<<20 + 7, 9<<20 + 5} {
 		data := make([]byte, size)
 		rand.Read(data)
 		v := newVault(t)
@@ -29,6 +30,18 @@ func TestAttachmentRoundTripRecordsPlaintextHash(t *testing.T) {
 		sum := sha256.Sum256(data)
 		if a.SHA256 != hex.EncodeToString(sum[:]) || a.Size != int64(size) || a.Name != "evidence.bin" {
 			t.Fatalf("size %d: recorded %+v", size, a)
+		}
+		ct, err := os.ReadFile(v.blobPath(a.Blob))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var parts []string
+		for off := 0; off < len(ct); off += record.PartSize {
+			p := sha256.Sum256(ct[off:min(off+record.PartSize, len(ct))])
+			parts = append(parts, hex.EncodeToString(p[:]))
+		}
+		if !slices.Equal(parts, a.Parts) {
+			t.Fatalf("size %d: recorded parts %v, the file has %v", size, a.Parts, parts)
 		}
 		var out bytes.Buffer
 		if _, err := v.ExportAttachment(r.ID, &out); err != nil {

@@ -311,13 +311,21 @@ func (*Note) Terms() []TermRef { return nil }
 // beside the store; SHA256 is the hash of its plaintext taken at import, for
 // the chain of custody.
 type Attachment struct {
-	Name      string   `json:"name"`
-	MediaType string   `json:"media_type"`
-	Size      int64    `json:"size"`
-	SHA256    string   `json:"sha256"`
-	Blob      string   `json:"blob"` // storage name of the encrypted file
-	About     []string `json:"about,omitempty"`
+	Name      string `json:"name"`
+	MediaType string `json:"media_type"`
+	Size      int64  `json:"size"`
+	SHA256    string `json:"sha256"`
+	Blob      string `json:"blob"` // storage name of the encrypted file
+	// Parts are the SHA-256 ids of the encrypted file cut into PartSize
+	// pieces, in order: how it travels through a relay. Being signed with
+	// the record, they let a receiver detect a swapped or damaged part and
+	// resume a transfer at the first missing one.
+	Parts []string `json:"parts"`
+	About []string `json:"about,omitempty"`
 }
+
+// PartSize is the size of every attachment part but the last.
+const PartSize = 4 << 20
 
 var hexSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
@@ -338,6 +346,13 @@ func (a *Attachment) Validate() error {
 		return fieldErr(k, "sha256", "is not 64 lower-case hex digits")
 	case !IsID(a.Blob):
 		return fieldErr(k, "blob", "%q is not a blob id", a.Blob)
+	case len(a.Parts) == 0:
+		return fieldErr(k, "parts", "is empty")
+	}
+	for i, p := range a.Parts {
+		if !hexSHA256.MatchString(p) {
+			return fieldErr(k, fmt.Sprintf("parts[%d]", i), "is not 64 lower-case hex digits")
+		}
 	}
 	return checkIDs(k, "about", a.About, false)
 }
