@@ -210,7 +210,7 @@ func (v *Vault) ExportAttachment(id string, dst io.Writer) (*record.Attachment, 
 		return nil, fmt.Errorf("export attachment %s: the encrypted file is missing: %w", a.Name, err)
 	}
 	defer f.Close()
-	r, err := age.Decrypt(bufio.NewReaderSize(f, copyBufferSize), v.identity)
+	r, err := age.Decrypt(bufio.NewReaderSize(f, copyBufferSize), v.identities()...)
 	if err != nil {
 		return nil, fmt.Errorf("export attachment %s: %w: %w", a.Name, ErrDamaged, err)
 	}

@@ -631,7 +631,7 @@ func (v *Vault) History(id string) ([]HistoryEntry, error) {
 			if err != nil {
 				return err
 			}
-			o, err := envelope.Open(ct, v.identity)
+			o, err := envelope.Open(ct, v.identities()...)
 			if err != nil {
 				return fmt.Errorf("revision %s: %w", info.ID, err)
 			}
@@ -713,7 +713,7 @@ func (v *Vault) Accept(ct []byte) (*Record, error) {
 	if err := v.writable(4 * int64(len(ct))); err != nil {
 		return nil, fmt.Errorf("accept envelope: %w", err)
 	}
-	o, err := envelope.Open(ct, v.identity)
+	o, err := envelope.Open(ct, v.identities()...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRejected, err)
 	}

@@ -72,8 +72,9 @@ type Vault struct {
 	// key file with a new store key. It is cleared on Close.
 	passphrase []byte
 	signer     ed25519.PrivateKey
-	identity   age.Identity
-	recipient  age.Recipient
+	identity   age.Identity  // the device's own key
+	audiences  []audience    // oldest first
+	recipient  age.Recipient // the newest audience: new envelopes go to it
 	clock      *hlc.Clock
 }
 
@@ -174,12 +175,25 @@ func open(dir string, s *keyfile.Secrets, passphrase string, opts Options) (*Vau
 		signer:     s.Signer(),
 		identity:   ident,
 	}
-	v.recipient = recipientOf(ident)
 	last, err := v.loadClock()
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("unlock vault: %w", err)
 	}
+	var auds []audience
+	load := db.Update
+	if readOnly {
+		load = db.View
+	}
+	if err := load(func(txn *badger.Txn) error {
+		var err error
+		auds, err = loadAudiences(txn)
+		return err
+	}); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("unlock vault: %w", err)
+	}
+	v.useAudiences(auds)
 	v.clock = hlc.New(opts.Now, last)
 	return v, nil
 }
@@ -224,7 +238,7 @@ func (v *Vault) Close() error {
 	clear(v.secrets.StoreKey)
 	clear(v.signer)
 	clear(v.passphrase)
-	v.secrets, v.passphrase, v.signer, v.identity, v.recipient = nil, nil, nil, nil, nil
+	v.secrets, v.passphrase, v.signer, v.identity, v.audiences, v.recipient = nil, nil, nil, nil, nil, nil
 	if err != nil {
 		return fmt.Errorf("lock vault: %w", err)
 	}
