@@ -83,7 +83,7 @@ func guessMediaType(name string, br *bufio.Reader) string {
 func (v *Vault) writeBlob(blob string, src io.Reader) (size int64, sum string, parts []string, err error) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	if err := v.writable(copyBufferSize); err != nil {
+	if err := v.recordsWritable(copyBufferSize); err != nil {
 		return 0, "", nil, err
 	}
 	dir := filepath.Join(v.dir, blobDirName)

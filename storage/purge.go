@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/dgraph-io/badger/v4"
 )
 
 // Purge rewrites the store into a new generation under a fresh key, leaving
@@ -32,6 +34,9 @@ func (v *Vault) Purge() error {
 		return fmt.Errorf("purge: %w", err)
 	}
 
+	if err := v.db.Update(func(txn *badger.Txn) error { return txn.Delete([]byte(keyPurge)) }); err != nil {
+		return fmt.Errorf("purge: %w", err)
+	}
 	next := *v.secrets
 	next.StoreGeneration++
 	next.StoreKey = make([]byte, 32)

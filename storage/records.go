@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
@@ -40,6 +39,9 @@ type Record struct {
 	Sealed   bool   `json:"sealed,omitempty"`
 	SealHash string `json:"seal_hash,omitempty"`
 	Deleted  bool   `json:"deleted,omitempty"`
+	// Conflict is set while concurrent edits disagree on a field; see
+	// ResolveConflict.
+	Conflict bool `json:"conflict,omitempty"`
 }
 
 // Decode returns the record's body. It fails with ErrDeleted for a deleted
@@ -204,7 +206,7 @@ func (v *Vault) change(id string, k record.Kind, op string, b record.Body, check
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if err := v.writable(4 * int64(len(body))); err != nil {
+	if err := v.recordsWritable(4 * int64(len(body))); err != nil {
 		return nil, fmt.Errorf("%s: %w", verb, err)
 	}
 	var out *Record
@@ -251,7 +253,7 @@ func (v *Vault) Import(bodies []record.Body) ([]*Record, error) {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if err := v.writable(4 * total); err != nil {
+	if err := v.recordsWritable(4 * total); err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
 	saved := make([]*Record, 0, len(bodies))
@@ -318,7 +320,7 @@ func (v *Vault) importChunk(txn *badger.Txn, bodies []record.Body, encoded [][]b
 	recs := make([]*Record, len(revs))
 	for i, rev := range revs {
 		var err error
-		if recs[i], err = apply(txn, &envelope.Opened{ID: ids[i], Revision: *rev}, cts[i], nil); err != nil {
+		if recs[i], err = v.applyOwn(txn, &envelope.Opened{ID: ids[i], Revision: *rev}, cts[i], nil); err != nil {
 			return nil, err
 		}
 	}
@@ -342,7 +344,17 @@ func (v *Vault) writeRevision(txn *badger.Txn, id string, k record.Kind, op stri
 	if err != nil {
 		return nil, err
 	}
-	return apply(txn, &envelope.Opened{ID: envID, Revision: *rev}, ct, cur)
+	return v.applyOwn(txn, &envelope.Opened{ID: envID, Revision: *rev}, ct, cur)
+}
+
+// applyOwn applies a revision this device wrote and, in a team, queues it
+// for the relay.
+func (v *Vault) applyOwn(txn *badger.Txn, o *envelope.Opened, ct []byte, cur *Record) (*Record, error) {
+	r, err := apply(txn, o, ct, cur)
+	if err != nil || v.team != teamMember {
+		return r, err
+	}
+	return r, queue(txn, o.ID.String())
 }
 
 // newRevision builds the next revision of record id by this device.
@@ -397,16 +409,6 @@ func apply(txn *badger.Txn, o *envelope.Opened, ct []byte, cur *Record) (*Record
 	if r == nil {
 		r = &Record{ID: rev.Record, Kind: k, Created: rev.Time}
 	}
-	info := RevisionInfo{
-		ID:       rev.ID,
-		Envelope: o.ID.String(),
-		Parents:  rev.Parents,
-		Author:   hex.EncodeToString(rev.Author),
-		Seq:      rev.Seq,
-		Time:     rev.Time,
-		Op:       rev.Op,
-		Schema:   rev.Schema,
-	}
 	r.Heads = append(slices.DeleteFunc(r.Heads, func(h string) bool { return slices.Contains(rev.Parents, h) }), rev.ID)
 	r.Revisions++
 	if rev.Time.Compare(r.Updated) > 0 {
@@ -423,7 +425,7 @@ func apply(txn *badger.Txn, o *envelope.Opened, ct []byte, cur *Record) (*Record
 		}
 		r.Body, r.Heads, r.Revisions, r.Deleted = nil, []string{rev.ID}, 1, true
 	default:
-		r.Body, r.Schema = rev.Body, rev.Schema
+		r.Body, r.Schema, r.Conflict = rev.Body, rev.Schema, len(r.Heads) > 1
 		if rev.Op == envelope.OpSeal {
 			sum := sha256.Sum256(rev.Body)
 			r.Sealed, r.SealHash = true, hex.EncodeToString(sum[:])
@@ -432,13 +434,7 @@ func apply(txn *badger.Txn, o *envelope.Opened, ct []byte, cur *Record) (*Record
 			return nil, err
 		}
 	}
-	if err := txn.Set(key(pfxEnvelope, o.ID.String()), ct); err != nil {
-		return nil, err
-	}
-	if err := setJSON(txn, key(pfxRevision, r.ID, "/", rev.ID), info); err != nil {
-		return nil, err
-	}
-	if err := setJSON(txn, key(pfxSeq, info.Author), rev.Seq); err != nil {
+	if err := storeRevision(txn, o, ct); err != nil {
 		return nil, err
 	}
 	if err := setJSON(txn, key(pfxRecord, r.ID), r); err != nil {
@@ -450,7 +446,7 @@ func apply(txn *badger.Txn, o *envelope.Opened, ct []byte, cur *Record) (*Record
 // setIndexes writes the list entry and the kind-specific indexes of a live
 // record.
 func setIndexes(txn *badger.Txn, r *Record) error {
-	s := Summary{ID: r.ID, Kind: r.Kind, Updated: r.Updated, Sealed: r.Sealed, Conflict: len(r.Heads) > 1}
+	s := Summary{ID: r.ID, Kind: r.Kind, Updated: r.Updated, Sealed: r.Sealed, Conflict: r.Conflict}
 	if r.Schema <= record.SchemaVersion {
 		body, err := record.Decode(r.Kind, r.Body)
 		if err != nil {
@@ -698,72 +694,6 @@ func (v *Vault) Term(vocab, code string) (record.Term, bool, error) {
 	}
 	t, ok := record.BuiltinTerm(vocab, code)
 	return t, ok, nil
-}
-
-// Accept verifies an envelope received from elsewhere (another device, an
-// import) and stores it. The envelope is decrypted and verified completely
-// first; anything that fails (damage, truncation, a signature that does
-// not verify, an author this vault does not trust, a replayed sequence
-// number, a change to a sealed testimony) is rejected with an error
-// wrapping ErrRejected and nothing is stored. Accepting an envelope that is
-// already stored is a no-op.
-func (v *Vault) Accept(ct []byte) (*Record, error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if err := v.writable(4 * int64(len(ct))); err != nil {
-		return nil, fmt.Errorf("accept envelope: %w", err)
-	}
-	o, err := envelope.Open(ct, v.identities()...)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrRejected, err)
-	}
-	rev := &o.Revision
-	if !v.trusts(rev.Author) {
-		return nil, fmt.Errorf("%w: author %s is not a member of this vault", ErrRejected, Fingerprint(rev.Author))
-	}
-	var out *Record
-	err = v.db.Update(func(txn *badger.Txn) error {
-		cur, err := loadRecord(txn, rev.Record)
-		if err != nil {
-			return err
-		}
-		if _, err := txn.Get(key(pfxEnvelope, o.ID.String())); err == nil {
-			out = cur
-			return nil // already have it
-		}
-		var last uint64
-		if _, err := getJSON(txn, key(pfxSeq, hex.EncodeToString(rev.Author)), &last); err != nil {
-			return err
-		}
-		if rev.Seq <= last {
-			return fmt.Errorf("%w: sequence number %d of author %s was already used (replay)", ErrRejected, rev.Seq, Fingerprint(rev.Author))
-		}
-		if cur != nil {
-			switch {
-			case cur.Kind != record.Kind(rev.Kind):
-				return fmt.Errorf("%w: revision of a %s for a %s record", ErrRejected, rev.Kind, cur.Kind)
-			case cur.Deleted:
-				return fmt.Errorf("%w: record %s was deleted", ErrRejected, cur.ID)
-			case cur.Sealed:
-				return fmt.Errorf("%w: record %s is a sealed testimony", ErrRejected, cur.ID)
-			}
-		}
-		v.clock.Observe(rev.Time)
-		if out, err = apply(txn, o, ct, cur); err != nil {
-			return err
-		}
-		return setJSON(txn, []byte(keyClock), v.clock.Last())
-	})
-	if err != nil {
-		return nil, fmt.Errorf("accept envelope: %w", err)
-	}
-	return out, nil
-}
-
-// trusts reports whether author may write to this vault. Until the vault
-// joins a team, that is only its own device.
-func (v *Vault) trusts(author ed25519.PublicKey) bool {
-	return bytes.Equal(author, v.DeviceKey())
 }
 
 // Fingerprint returns a short, human-comparable form of a device key.

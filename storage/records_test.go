@@ -235,7 +235,7 @@ func craftEnvelope(t *testing.T, rev envelope.Revision, sign ed25519.PrivateKey,
 	return out.Bytes()
 }
 
-func TestAcceptRejectsDamagedForgedAndReplayedEnvelopes(t *testing.T) {
+func TestReceiveQuarantinesDamagedForgedAndReplayedEnvelopes(t *testing.T) {
 	v := newVault(t)
 	r := mustAdd(t, v, &record.Note{Text: "genuine"})
 	var genuine []byte
@@ -267,8 +267,8 @@ func TestAcceptRejectsDamagedForgedAndReplayedEnvelopes(t *testing.T) {
 	for name, ct := range cases {
 		t.Run(name, func(t *testing.T) {
 			before := countEnvelopes(t, v)
-			if _, err := v.Accept(ct); !errors.Is(err, ErrRejected) {
-				t.Fatalf("got %v, want a rejection", err)
+			if out, err := v.Receive(ct); !errors.Is(err, ErrRejected) || out != Quarantined {
+				t.Fatalf("got %v, %v; want a rejection", out, err)
 			}
 			if after := countEnvelopes(t, v); after != before {
 				t.Fatalf("rejected envelope stored: %d envelopes, had %d", after, before)
@@ -276,8 +276,11 @@ func TestAcceptRejectsDamagedForgedAndReplayedEnvelopes(t *testing.T) {
 		})
 	}
 	// The genuine envelope again is a harmless no-op.
-	if _, err := v.Accept(genuine); err != nil {
-		t.Fatalf("re-accepting a stored envelope: %v", err)
+	if out, err := v.Receive(genuine); err != nil || out != Duplicate {
+		t.Fatalf("receiving a stored envelope again: %v, %v", out, err)
+	}
+	if qs, _ := v.Quarantined(); len(qs) != len(cases) {
+		t.Fatalf("%d envelopes quarantined, want %d", len(qs), len(cases))
 	}
 }
 
@@ -298,7 +301,10 @@ func TestNewerSchemaIsKeptIntactAndReadOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := v.Accept(ct)
+	if out, err := v.Receive(ct); err != nil || out != Applied {
+		t.Fatalf("Receive: %v, %v", out, err)
+	}
+	r, err := v.Get(rev.Record)
 	if err != nil {
 		t.Fatal(err)
 	}

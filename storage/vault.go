@@ -67,7 +67,10 @@ type Vault struct {
 	db *badger.DB
 	// readOnly is set when the vault was unlocked on a nearly full disk.
 	readOnly bool
-	secrets  *keyfile.Secrets
+	// team says whether new envelopes go to the outbox (teamMember) and
+	// whether records may be written at all (not while teamJoining).
+	team    teamStatus
+	secrets *keyfile.Secrets
 	// passphrase is kept while unlocked because a purge must rewrite the
 	// key file with a new store key. It is cleared on Close.
 	passphrase []byte
@@ -187,7 +190,10 @@ func open(dir string, s *keyfile.Secrets, passphrase string, opts Options) (*Vau
 	}
 	if err := load(func(txn *badger.Txn) error {
 		var err error
-		auds, err = loadAudiences(txn)
+		if auds, err = loadAudiences(txn); err != nil {
+			return err
+		}
+		v.team, err = loadTeamStatus(txn)
 		return err
 	}); err != nil {
 		db.Close()
@@ -359,6 +365,16 @@ func (v *Vault) writable(need int64) error {
 		return fmt.Errorf("%w: the vault was unlocked read-only because the disk was nearly full; free some space, then lock and unlock it", ErrDiskFull)
 	}
 	return checkFree(v.dir, v.opts.MinFreeBytes+need)
+}
+
+// recordsWritable is writable for writes of records: they are refused
+// while the vault waits to join a team, because the team could not read
+// them.
+func (v *Vault) recordsWritable(need int64) error {
+	if v.team == teamJoining {
+		return ErrJoining
+	}
+	return v.writable(need)
 }
 
 // checkFree returns an error wrapping ErrDiskFull when fewer than need

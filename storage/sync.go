@@ -1,0 +1,581 @@
+package storage
+
+import (
+	"cmp"
+	"crypto/ed25519"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/letapis/letapis/storage/envelope"
+	"github.com/letapis/letapis/storage/record"
+)
+
+// What the sync engine (package sync) uses: an outbox of envelopes written
+// here and not yet on the relay, the position in the relay's log, and
+// Receive for envelopes that come from it.
+
+const (
+	pfxOutbox     = "out/"
+	pfxHave       = "have/"
+	pfxPending    = "pend/"
+	pfxQuarantine = "quar/"
+	keyOutSeq     = "meta/outseq"
+	keyPurge      = "meta/purge"
+)
+
+// Outgoing is an envelope waiting in the outbox.
+type Outgoing struct {
+	Pos uint64 // position in the outbox
+	ID  string // envelope id
+	CT  []byte // ciphertext
+}
+
+// Outcome says what Receive did with an envelope.
+type Outcome int
+
+// The outcomes of Receive.
+const (
+	// Applied: verified and stored.
+	Applied Outcome = iota
+	// Duplicate: the vault already had it.
+	Duplicate
+	// Pending: it cannot be verified yet (it is encrypted to a key this
+	// device does not hold yet, or its author is not in the roster yet);
+	// it is kept and retried whenever keys or the roster change.
+	Pending
+	// Quarantined: it failed verification and was set aside with a reason.
+	Quarantined
+)
+
+// Quarantine is an envelope that failed verification.
+type Quarantine struct {
+	ID       string    `json:"id"`
+	Reason   string    `json:"reason"`
+	Received time.Time `json:"received"`
+	CT       []byte    `json:"ct,omitempty"`
+}
+
+// queue appends an envelope id to the outbox.
+func queue(txn *badger.Txn, envID string) error {
+	var n uint64
+	if _, err := getJSON(txn, []byte(keyOutSeq), &n); err != nil {
+		return err
+	}
+	n++
+	if err := setJSON(txn, []byte(keyOutSeq), n); err != nil {
+		return err
+	}
+	return txn.Set(outboxKey(n), []byte(envID))
+}
+
+func outboxKey(n uint64) []byte {
+	k := []byte(pfxOutbox)
+	return binary.BigEndian.AppendUint64(k, n)
+}
+
+// queueAll puts every stored envelope into the outbox, in batches: the
+// history a vault brings to a team it founds. The caller holds v.mu.
+func (v *Vault) queueAll() error {
+	var ids []string
+	err := v.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxEnvelope)})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			ids = append(ids, strings.TrimPrefix(string(it.Item().Key()), pfxEnvelope))
+		}
+		return nil
+	})
+	for start := 0; err == nil && start < len(ids); start += 1000 {
+		err = v.db.Update(func(txn *badger.Txn) error {
+			for _, id := range ids[start:min(start+1000, len(ids))] {
+				if err := queue(txn, id); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	return err
+}
+
+// Outbox returns up to n envelopes waiting to be sent, oldest first.
+func (v *Vault) Outbox(n int) ([]Outgoing, error) {
+	var out []Outgoing
+	err := v.view(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxOutbox), PrefetchValues: true})
+		defer it.Close()
+		for it.Rewind(); it.Valid() && len(out) < n; it.Next() {
+			id, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			item, err := txn.Get(key(pfxEnvelope, string(id)))
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				continue // purged since it was queued; Acknowledge drops it
+			}
+			if err != nil {
+				return err
+			}
+			ct, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			pos := binary.BigEndian.Uint64(it.Item().Key()[len(pfxOutbox):])
+			out = append(out, Outgoing{Pos: pos, ID: string(id), CT: ct})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read outbox: %w", err)
+	}
+	return out, nil
+}
+
+// OutboxLen returns how many envelopes wait to be sent.
+func (v *Vault) OutboxLen() (int, error) {
+	n := 0
+	err := v.view(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxOutbox)})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// Acknowledge removes sent envelopes from the outbox: every position up to
+// and including upTo.
+func (v *Vault) Acknowledge(upTo uint64) error {
+	return v.update("acknowledge sent envelopes", func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxOutbox)})
+		var keys [][]byte
+		for it.Rewind(); it.Valid(); it.Next() {
+			k := it.Item().KeyCopy(nil)
+			if binary.BigEndian.Uint64(k[len(pfxOutbox):]) > upTo {
+				break
+			}
+			keys = append(keys, k)
+		}
+		it.Close()
+		for _, k := range keys {
+			if err := txn.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// SetCursor records the relay log position up to which every entry has
+// been received.
+func (v *Vault) SetCursor(seq uint64) error {
+	return v.update("save sync position", func(txn *badger.Txn) error {
+		var t TeamState
+		found, err := getJSON(txn, []byte(keyTeam), &t)
+		if err != nil || !found {
+			return errors.Join(err, ErrNoTeam)
+		}
+		t.Cursor = seq
+		return setJSON(txn, []byte(keyTeam), &t)
+	})
+}
+
+// HasEnvelope reports whether the vault stores the envelope with this id.
+func (v *Vault) HasEnvelope(id string) (bool, error) {
+	found := false
+	err := v.view(func(txn *badger.Txn) error {
+		_, err := txn.Get(key(pfxEnvelope, id))
+		if err == nil {
+			found = true
+			return nil
+		}
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		return err
+	})
+	return found, err
+}
+
+// Receive verifies an envelope from the relay (or an import) and stores it.
+// It is decrypted and verified completely first. An envelope that fails
+// (damaged, truncated, a signature that does not verify, written by a
+// removed member after its removal, a reused sequence number) is
+// quarantined with its reason and an error wrapping ErrRejected is
+// returned; nothing of it is applied. One that cannot be verified yet is
+// kept as Pending and retried when keys or the roster change.
+func (v *Vault) Receive(ct []byte) (Outcome, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if err := v.writable(4 * int64(len(ct))); err != nil {
+		return 0, fmt.Errorf("receive envelope: %w", err)
+	}
+	out, changedKeys, err := v.receive(ct)
+	if err == nil && changedKeys {
+		err = v.retryPending()
+	}
+	return out, err
+}
+
+// receive does Receive's work under v.mu; changedKeys reports whether
+// the roster or the audience keys changed.
+func (v *Vault) receive(ct []byte) (out Outcome, changedKeys bool, err error) {
+	id := envelope.IDOf(ct).String()
+	var reject error
+	err = v.db.Update(func(txn *badger.Txn) error {
+		if _, err := txn.Get(key(pfxEnvelope, id)); err == nil {
+			out = Duplicate
+			return nil
+		}
+		o, err := envelope.Open(ct, v.identities()...)
+		var noMatch *age.NoIdentityMatchError
+		switch {
+		case errors.As(err, &noMatch):
+			out = Pending // a key we do not hold (yet), or a grant for another member
+			return txn.Set(key(pfxPending, id), ct)
+		case err != nil:
+			reject = err
+			return nil
+		}
+		var pending bool
+		out, changedKeys, pending, reject, err = v.verifyAndApply(txn, o, ct)
+		if err != nil {
+			return err
+		}
+		if pending {
+			return txn.Set(key(pfxPending, id), ct)
+		}
+		if reject == nil {
+			return txn.Delete(key(pfxPending, id))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("receive envelope: %w", err)
+	}
+	if reject != nil {
+		if err := v.quarantine(id, ct, reject); err != nil {
+			return 0, false, err
+		}
+		return Quarantined, false, fmt.Errorf("%w: %w", ErrRejected, reject)
+	}
+	return out, changedKeys, nil
+}
+
+// verifyAndApply checks a decrypted envelope's author against the roster
+// and its sequence number against what the author sent before, then
+// applies it. reject is the reason to quarantine it; pending means "not
+// yet".
+func (v *Vault) verifyAndApply(txn *badger.Txn, o *envelope.Opened, ct []byte) (out Outcome, changedKeys, pending bool, reject, err error) {
+	rev := &o.Revision
+	var team TeamState
+	inTeam, err := getJSON(txn, []byte(keyTeam), &team)
+	if err != nil {
+		return 0, false, false, nil, err
+	}
+	if !inTeam && !rev.Author.Equal(v.DeviceKey()) {
+		return 0, false, false, fmt.Errorf("author %s is not a member of this vault", Fingerprint(rev.Author)), nil
+	}
+	author, err := member(txn, rev.Author)
+	if err != nil {
+		return 0, false, false, nil, err
+	}
+	if inTeam && rev.Kind != kindKey {
+		switch {
+		case author == nil && rev.Author.Equal(v.DeviceKey()):
+		case author == nil:
+			return 0, false, true, nil, nil // the roster entry may still come
+		case author.Removed && rev.Seq > author.LastSeq:
+			return 0, false, false, fmt.Errorf("written by %s after it was removed from the team", author.Fingerprint()), nil
+		}
+	}
+	if item, err := txn.Get(key(pfxHave, hex.EncodeToString(rev.Author), "/", fmt.Sprintf("%016x", rev.Seq))); err == nil {
+		prev, _ := item.ValueCopy(nil)
+		if string(prev) != rev.ID {
+			return 0, false, false, fmt.Errorf("sequence number %d of %s was already used by another revision (replay or forgery)", rev.Seq, Fingerprint(rev.Author)), nil
+		}
+		return Duplicate, false, false, nil, nil
+	}
+
+	switch rev.Kind {
+	case kindRoster:
+		if author == nil || author.Role != RoleAdmin {
+			if author == nil && inTeam && !team.Joined {
+				return 0, false, true, nil, nil
+			}
+			return 0, false, false, fmt.Errorf("roster change signed by %s, who is not an admin", Fingerprint(rev.Author)), nil
+		}
+		var e rosterEntry
+		if err := json.Unmarshal(rev.Body, &e); err != nil {
+			return 0, false, false, fmt.Errorf("roster entry: %w", err), nil
+		}
+		if err := storeRevision(txn, o, ct); err != nil {
+			return 0, false, false, nil, err
+		}
+		return Applied, true, false, nil, applyRoster(txn, &e)
+	case kindKey:
+		reject, err := v.applyGrant(txn, &team, author, o)
+		if reject != nil || err != nil {
+			return 0, false, false, reject, err
+		}
+		return Applied, true, false, nil, storeRevision(txn, o, ct)
+	}
+
+	cur, err := loadRecord(txn, rev.Record)
+	if err != nil {
+		return 0, false, false, nil, err
+	}
+	if cur != nil && cur.Kind != record.Kind(rev.Kind) {
+		return 0, false, false, fmt.Errorf("revision of a %s for a %s record", rev.Kind, cur.Kind), nil
+	}
+	v.clock.Observe(rev.Time)
+	if _, err := v.applyRemote(txn, o, ct, cur); err != nil {
+		return 0, false, false, nil, err
+	}
+	if rev.Op == envelope.OpDelete && cur != nil && !cur.Deleted {
+		// The old content is gone from the views but not yet from the
+		// store files; PurgeIfNeeded finishes the job after a batch.
+		if err := txn.Set([]byte(keyPurge), nil); err != nil {
+			return 0, false, false, nil, err
+		}
+	}
+	return Applied, false, false, nil, nil
+}
+
+// applyGrant installs the audience keys (and, on joining, the roster) of a
+// key grant addressed to this device.
+func (v *Vault) applyGrant(txn *badger.Txn, team *TeamState, author *Member, o *envelope.Opened) (reject, err error) {
+	rev := &o.Revision
+	var g keyGrant
+	if err := json.Unmarshal(rev.Body, &g); err != nil {
+		return fmt.Errorf("key grant: %w", err), nil
+	}
+	if !g.To.Equal(v.DeviceKey()) {
+		return errors.New("key grant addressed to another device"), nil
+	}
+	trusted := author != nil && !author.Removed && author.Role == RoleAdmin
+	if !team.Joined {
+		trusted = Fingerprint(rev.Author) == team.Inviter
+	}
+	if !trusted {
+		return fmt.Errorf("key grant signed by %s, who is not an admin this device trusts", Fingerprint(rev.Author)), nil
+	}
+	auds := v.audiences
+	if !team.Joined {
+		// The empty vault's own audience gives way to the team's.
+		for _, a := range auds {
+			if err := txn.Delete(audienceKey(a.Epoch)); err != nil {
+				return nil, err
+			}
+		}
+		auds = nil
+		for _, m := range g.Roster {
+			if err := applyRoster(txn, &rosterEntry{Op: "add", Member: m}); err != nil {
+				return nil, err
+			}
+			if m.Removed {
+				if err := applyRoster(txn, &rosterEntry{Op: "remove", Member: m}); err != nil {
+					return nil, err
+				}
+			}
+		}
+		team.Joined = true
+		if err := setJSON(txn, []byte(keyTeam), team); err != nil {
+			return nil, err
+		}
+		v.team = teamMember
+	}
+	for _, a := range g.Audiences {
+		if a.id, err = parseIdentity(a.Identity); err != nil {
+			return fmt.Errorf("key grant: audience %d: %w", a.Epoch, err), nil
+		}
+		if !containsEpoch(auds, a.Epoch) {
+			auds = append(auds, a)
+			if err := setJSON(txn, audienceKey(a.Epoch), a); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(auds) == 0 {
+		return errors.New("key grant carries no audience key"), nil
+	}
+	slices.SortFunc(auds, func(a, b audience) int { return cmp.Compare(a.Epoch, b.Epoch) })
+	v.useAudiences(auds)
+	return nil, nil
+}
+
+func containsEpoch(auds []audience, epoch uint64) bool {
+	for _, a := range auds {
+		if a.Epoch == epoch {
+			return true
+		}
+	}
+	return false
+}
+
+// revisionInfo describes a verified revision for the history.
+func revisionInfo(o *envelope.Opened) RevisionInfo {
+	rev := &o.Revision
+	return RevisionInfo{ID: rev.ID, Envelope: o.ID.String(), Parents: rev.Parents, Author: hex.EncodeToString(rev.Author),
+		Seq: rev.Seq, Time: rev.Time, Op: rev.Op, Schema: rev.Schema}
+}
+
+// storeRevision keeps a verified revision's envelope, its history entry
+// and its author's sequence number.
+func storeRevision(txn *badger.Txn, o *envelope.Opened, ct []byte) error {
+	rev := &o.Revision
+	if err := txn.Set(key(pfxEnvelope, o.ID.String()), ct); err != nil {
+		return err
+	}
+	if err := setJSON(txn, key(pfxRevision, rev.Record, "/", rev.ID), revisionInfo(o)); err != nil {
+		return err
+	}
+	return recordSeq(txn, rev.Author, rev.Seq, rev.ID)
+}
+
+// recordSeq notes that author used seq for revision rev.
+func recordSeq(txn *badger.Txn, author ed25519.PublicKey, seq uint64, rev string) error {
+	a := hex.EncodeToString(author)
+	if err := txn.Set(key(pfxHave, a, "/", fmt.Sprintf("%016x", seq)), []byte(rev)); err != nil {
+		return err
+	}
+	var last uint64
+	if _, err := getJSON(txn, key(pfxSeq, a), &last); err != nil {
+		return err
+	}
+	if seq > last {
+		return setJSON(txn, key(pfxSeq, a), seq)
+	}
+	return nil
+}
+
+// retryPending receives again every pending envelope until no more can be
+// verified. The caller holds v.mu.
+func (v *Vault) retryPending() error {
+	for {
+		var cts [][]byte
+		err := v.db.View(func(txn *badger.Txn) error {
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxPending), PrefetchValues: true})
+			defer it.Close()
+			for it.Rewind(); it.Valid(); it.Next() {
+				ct, err := it.Item().ValueCopy(nil)
+				if err != nil {
+					return err
+				}
+				cts = append(cts, ct)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		progress := false
+		for _, ct := range cts {
+			out, _, err := v.receive(ct)
+			if err != nil && !errors.Is(err, ErrRejected) {
+				return err
+			}
+			if out != Pending {
+				progress = true
+				if err := v.db.Update(func(txn *badger.Txn) error {
+					return txn.Delete(key(pfxPending, envelope.IDOf(ct).String()))
+				}); err != nil {
+					return err
+				}
+			}
+		}
+		if !progress {
+			return nil
+		}
+	}
+}
+
+func (v *Vault) quarantine(id string, ct []byte, reason error) error {
+	q := Quarantine{ID: id, Reason: reason.Error(), Received: time.Now().UTC(), CT: ct}
+	return v.db.Update(func(txn *badger.Txn) error {
+		if err := txn.Delete(key(pfxPending, id)); err != nil {
+			return err
+		}
+		return setJSON(txn, key(pfxQuarantine, id), q)
+	})
+}
+
+// PurgeIfNeeded purges the store (see Purge) if deletions received from
+// other devices have not been purged yet. The sync engine calls it after
+// each batch, so that one purge covers many deletions.
+func (v *Vault) PurgeIfNeeded() error {
+	needed := false
+	err := v.view(func(txn *badger.Txn) error {
+		_, err := txn.Get([]byte(keyPurge))
+		needed = err == nil
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil || !needed {
+		return err
+	}
+	return v.Purge()
+}
+
+// Quarantined lists the envelopes that failed verification, without their
+// ciphertext.
+func (v *Vault) Quarantined() ([]Quarantine, error) {
+	var qs []Quarantine
+	err := v.view(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxQuarantine), PrefetchValues: true})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var q Quarantine
+			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &q) }); err != nil {
+				return err
+			}
+			q.CT = nil
+			qs = append(qs, q)
+		}
+		return nil
+	})
+	return qs, err
+}
+
+// Gaps returns, per author fingerprint, the sequence numbers below the
+// highest one received that are missing: revisions a relay may be
+// withholding. The device's own revisions are not checked.
+func (v *Vault) Gaps() (map[string][]uint64, error) {
+	gaps := map[string][]uint64{}
+	own := hex.EncodeToString(v.DeviceKey())
+	err := v.view(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxHave)})
+		defer it.Close()
+		var author string
+		var next uint64
+		for it.Rewind(); it.Valid(); it.Next() {
+			a, s, _ := strings.Cut(strings.TrimPrefix(string(it.Item().Key()), pfxHave), "/")
+			var seq uint64
+			fmt.Sscanf(s, "%x", &seq)
+			if a != author {
+				author, next = a, 1
+			}
+			for ; a != own && next < seq; next++ {
+				b, _ := hex.DecodeString(a)
+				fp := Fingerprint(b)
+				gaps[fp] = append(gaps[fp], next)
+			}
+			next = seq + 1
+		}
+		return nil
+	})
+	return gaps, err
+}

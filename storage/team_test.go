@@ -1,0 +1,252 @@
+package storage
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"filippo.io/age"
+
+	"github.com/letapis/letapis/storage/envelope"
+	"github.com/letapis/letapis/storage/record"
+)
+
+// fakeLog stands in for a relay's log in tests of the vault's team logic;
+// the real relay is tested in package sync.
+type fakeLog struct{ entries [][]byte }
+
+// exchange pushes every vault's outbox to the log and then lets every vault
+// receive the whole log, twice, so that everything written reaches everyone.
+func (l *fakeLog) exchange(t *testing.T, vs ...*Vault) {
+	t.Helper()
+	for range 2 {
+		for _, v := range vs {
+			out, err := v.Outbox(1 << 20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range out {
+				l.entries = append(l.entries, o.CT)
+			}
+			if len(out) > 0 {
+				if err := v.Acknowledge(out[len(out)-1].Pos); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for _, v := range vs {
+			for _, ct := range l.entries {
+				if _, err := v.Receive(ct); err != nil && !errors.Is(err, ErrRejected) {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+}
+
+// newTeam founds a team on a new vault and admits members into it.
+func newTeam(t *testing.T, n int) (*fakeLog, []*Vault) {
+	t.Helper()
+	log := &fakeLog{}
+	admin := newVault(t)
+	if _, err := admin.CreateTeam(NewID(), "https://relay.invalid", ""); err != nil {
+		t.Fatal(err)
+	}
+	vs := []*Vault{admin}
+	for range n - 1 {
+		m := newVault(t)
+		st, err := m.PrepareJoin(NewID(), "https://relay.invalid", "", Fingerprint(admin.DeviceKey()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Add(&record.Note{Text: "too early"}); !errors.Is(err, ErrJoining) {
+			t.Fatalf("write while joining: %v, want ErrJoining", err)
+		}
+		if err := admin.Admit(m.DeviceKey(), m.Recipient(), st.Pseudonym, RoleMember); err != nil {
+			t.Fatal(err)
+		}
+		vs = append(vs, m)
+		log.exchange(t, vs...)
+		if st, _ := m.Team(); !st.Joined {
+			t.Fatal("member did not join after the admin's grant")
+		}
+	}
+	return log, vs
+}
+
+func TestTeamRecordsReachEveryMember(t *testing.T) {
+	log, vs := newTeam(t, 3)
+	a, b, c := vs[0], vs[1], vs[2]
+	pa := mustAdd(t, a, &record.Person{Names: []record.Name{{Given: "Ганна", Family: "Сідарэнка"}}})
+	nb := mustAdd(t, b, &record.Note{About: pa.ID, Text: "from B"})
+	log.exchange(t, a, b, c)
+	for _, v := range vs {
+		for _, id := range []string{pa.ID, nb.ID} {
+			if _, err := v.Get(id); err != nil {
+				t.Errorf("%s missing on a member: %v", id, err)
+			}
+		}
+		ms, _ := v.Members()
+		if len(ms) != 3 {
+			t.Errorf("roster has %d members, want 3", len(ms))
+		}
+		if qs, _ := v.Quarantined(); len(qs) != 0 {
+			t.Errorf("genuine envelopes quarantined: %+v", qs)
+		}
+	}
+}
+
+func TestConcurrentEditsMergeOrConflictAndResolve(t *testing.T) {
+	log, vs := newTeam(t, 2)
+	a, b := vs[0], vs[1]
+	p := mustAdd(t, a, &record.Person{Names: []record.Name{{Family: "Kowal"}}, Region: "Brest"})
+	log.exchange(t, a, b)
+
+	// Offline: A changes the region, B the occupation: no conflict.
+	if _, err := a.Update(p.ID, &record.Person{Names: []record.Name{{Family: "Kowal"}}, Region: "Hrodna"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Update(p.ID, &record.Person{Names: []record.Name{{Family: "Kowal"}}, Region: "Brest", Occupation: "teacher"}); err != nil {
+		t.Fatal(err)
+	}
+	log.exchange(t, a, b)
+	for _, v := range vs {
+		r, _ := v.Get(p.ID)
+		body, err := r.Decode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := body.(*record.Person)
+		if len(r.Heads) != 2 || r.Conflict || got.Region != "Hrodna" || got.Occupation != "teacher" {
+			t.Fatalf("field merge: heads %d conflict %v body %+v", len(r.Heads), r.Conflict, got)
+		}
+	}
+
+	// Offline: both change the region: a conflict, the same on both.
+	a.Update(p.ID, &record.Person{Names: []record.Name{{Family: "Kowal"}}, Region: "Minsk", Occupation: "teacher"})
+	b.Update(p.ID, &record.Person{Names: []record.Name{{Family: "Kowal"}}, Region: "Viciebsk", Occupation: "teacher"})
+	log.exchange(t, a, b)
+	ra, _ := a.Get(p.ID)
+	rb, _ := b.Get(p.ID)
+	if !ra.Conflict || !rb.Conflict || !bytes.Equal(ra.Body, rb.Body) {
+		t.Fatalf("conflict not visible or not identical: A %v %s, B %v %s", ra.Conflict, ra.Body, rb.Conflict, rb.Body)
+	}
+	n := 0
+	a.List(record.KindPerson, func(s Summary) bool {
+		if s.Conflict {
+			n++
+		}
+		return true
+	})
+	if n != 1 {
+		t.Fatalf("%d conflicts listed, want 1", n)
+	}
+	if _, err := b.ResolveConflict(p.ID, &record.Person{Names: []record.Name{{Family: "Kowal"}}, Region: "Minsk", Occupation: "teacher"}); err != nil {
+		t.Fatal(err)
+	}
+	log.exchange(t, a, b)
+	for _, v := range vs {
+		r, _ := v.Get(p.ID)
+		if r.Conflict || len(r.Heads) != 1 {
+			t.Fatalf("after resolve: conflict %v heads %v", r.Conflict, r.Heads)
+		}
+	}
+}
+
+func TestDeleteStaysDeletedEverywhere(t *testing.T) {
+	log, vs := newTeam(t, 2)
+	a, b := vs[0], vs[1]
+	n := mustAdd(t, a, &record.Note{Text: "to be deleted"})
+	log.exchange(t, a, b)
+	// B edits while A deletes: the tombstone wins.
+	b.Update(n.ID, &record.Note{Text: "edited meanwhile"})
+	if err := a.Delete(n.ID); err != nil {
+		t.Fatal(err)
+	}
+	log.exchange(t, a, b)
+	for _, v := range vs {
+		r, err := v.Get(n.ID)
+		if err != nil || !r.Deleted || r.Body != nil {
+			t.Fatalf("not deleted everywhere: %+v %v", r, err)
+		}
+		if err := v.PurgeIfNeeded(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.Close()
+	if rawStoreContains(t, b.Dir(), []byte("to be deleted")) {
+		t.Fatal("deleted text still in the receiving member's store after purge")
+	}
+}
+
+func TestRemovedMemberIsLockedOut(t *testing.T) {
+	log, vs := newTeam(t, 3)
+	a, b, c := vs[0], vs[1], vs[2]
+	before := mustAdd(t, c, &record.Note{Text: "written by C while a member"})
+	log.exchange(t, a, b, c)
+	if err := a.Expel(c.DeviceKey()); err != nil {
+		t.Fatal(err)
+	}
+	secret := mustAdd(t, a, &record.Note{Text: "after C left"})
+	late := mustAdd(t, c, &record.Note{Text: "C writes after removal"})
+	log.exchange(t, a, b, c)
+
+	if _, err := c.Get(secret.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("removed member reads a record written after removal: %v", err)
+	}
+	for _, v := range []*Vault{a, b} {
+		if _, err := v.Get(before.ID); err != nil {
+			t.Errorf("C's record from before removal lost: %v", err)
+		}
+		if _, err := v.Get(late.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("C's record after removal accepted: %v", err)
+		}
+		qs, _ := v.Quarantined()
+		if len(qs) == 0 {
+			t.Errorf("C's late record not quarantined")
+		}
+	}
+	if _, err := b.Get(secret.ID); err != nil {
+		t.Fatalf("remaining member cannot read after rotation: %v", err)
+	}
+}
+
+func TestForgedSignatureIsQuarantinedByEveryMember(t *testing.T) {
+	log, vs := newTeam(t, 2)
+	a := vs[0]
+	// A member's envelope whose signature was made by someone else.
+	_, stranger, _ := ed25519.GenerateKey(rand.Reader)
+	rev := envelope.Revision{Record: NewID(), ID: NewID(), Author: a.DeviceKey(), Seq: 999,
+		Time: a.clock.Now(), Kind: "note", Schema: 1, Op: "put", Body: json.RawMessage(`{"text":"forged"}`)}
+	log.entries = append(log.entries, forge(t, rev, stranger, a.recipient))
+	log.exchange(t, vs...)
+	for _, v := range vs {
+		if _, err := v.Get(rev.Record); !errors.Is(err, ErrNotFound) {
+			t.Errorf("forged record applied: %v", err)
+		}
+		if qs, _ := v.Quarantined(); len(qs) != 1 {
+			t.Errorf("%d quarantined, want 1", len(qs))
+		}
+	}
+}
+
+// forge builds an envelope signed by the wrong key.
+func forge(t *testing.T, rev envelope.Revision, sign ed25519.PrivateKey, to age.Recipient) []byte {
+	t.Helper()
+	msg, _ := json.Marshal(rev)
+	sig := ed25519.Sign(sign, append([]byte("letapis/envelope/v1\n"), msg...))
+	plain := make([]byte, envelope.PaddedSize(5+len(msg)+len(sig)))
+	plain[0] = 1
+	binary.BigEndian.PutUint32(plain[1:5], uint32(len(msg)))
+	copy(plain[5:], msg)
+	copy(plain[5+len(msg):], sig)
+	var out bytes.Buffer
+	w, _ := age.Encrypt(&out, to)
+	w.Write(plain)
+	w.Close()
+	return out.Bytes()
+}
