@@ -16,8 +16,10 @@ var (
 	// ErrWrongPassphrase means the key file is intact but the passphrase
 	// does not open it.
 	ErrWrongPassphrase = keyfile.ErrWrongPassphrase
-	// ErrDamaged means a vault file is truncated, altered or unreadable.
-	ErrDamaged = keyfile.ErrDamaged
+	// ErrDamaged means vault data (the key file, the store or an
+	// attachment file) is truncated, altered or unreadable. For the key
+	// file the error also wraps keyfile.ErrDamaged.
+	ErrDamaged = errors.New("vault data is damaged")
 	// ErrBusy means another process has the vault open.
 	ErrBusy = errors.New("the vault is open in another Letapis process")
 	// ErrLocked means the vault was locked (closed) and must be unlocked

@@ -15,7 +15,7 @@ func freeSpace(path string) (uint64, error) {
 	if err := unix.Statfs(path, &st); err != nil {
 		return 0, err
 	}
-	return st.Bavail * uint64(st.Bsize), nil
+	return uint64(st.Bavail) * uint64(st.Bsize), nil // Bavail is int64 on some systems
 }
 
 func isSyncUnsupported(err error) bool {

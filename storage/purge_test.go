@@ -143,3 +143,27 @@ func TestInterruptedPurgeLeftoversAreRemovedOnUnlock(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestPurgeKeepsTheKeyFileWorkFactor(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "v")
+	opts := testOptions
+	opts.WorkFactor = 11
+	v, err := Create(dir, testPassphrase, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+	opts.WorkFactor = 0 // as a client that does not choose one
+	w, err := Open(dir, testPassphrase, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.Purge(); err != nil {
+		t.Fatal(err)
+	}
+	file, _ := os.ReadFile(filepath.Join(dir, keyFileName))
+	if wf, err := keyfile.WorkFactor(file); err != nil || wf != 11 {
+		t.Fatalf("work factor after purge: %d, %v; want 11", wf, err)
+	}
+}

@@ -229,9 +229,15 @@ func (v *Vault) change(id string, k record.Kind, op string, b record.Body, check
 	return out, nil
 }
 
-// importChunkBytes bounds the envelope bytes committed in one transaction
-// by Import, well below Badger's transaction size limit.
+// importChunkBytes bounds the estimated bytes committed in one transaction
+// by Import, well below Badger's transaction size limit (15% of the
+// memtable).
 const importChunkBytes = 1 << 20
+
+// importCost estimates what one imported record of body bytes writes: the
+// body twice (envelope and view) padded and encrypted, plus a fixed
+// overhead for the age header, the index entries and the history.
+func importCost(body int) int { return 3*body + 4096 }
 
 // Import saves many new records with one durable commit per chunk of
 // about a megabyte instead of one per record: the bulk path for imports
@@ -260,7 +266,7 @@ func (v *Vault) Import(bodies []record.Body) ([]*Record, error) {
 	for start := 0; start < len(bodies); {
 		end, size := start, 0
 		for end < len(bodies) && size < importChunkBytes {
-			size += 4 * len(encoded[end])
+			size += importCost(len(encoded[end]))
 			end++
 		}
 		err := v.db.Update(func(txn *badger.Txn) error {

@@ -326,3 +326,16 @@ func TestNewerSchemaIsKeptIntactAndReadOnly(t *testing.T) {
 		t.Fatal("the newer envelope is not stored byte for byte")
 	}
 }
+
+func TestImportOfManySmallRecordsSplitsTransactions(t *testing.T) {
+	v := newVault(t)
+	p := mustAdd(t, v, &record.Person{Names: []record.Name{{Family: "X"}}})
+	bodies := make([]record.Body, 3000)
+	for i := range bodies {
+		bodies[i] = &record.Incident{Type: "shizo", Victims: []string{p.ID}}
+	}
+	recs, err := v.Import(bodies)
+	if err != nil || len(recs) != len(bodies) {
+		t.Fatalf("Import of %d small records: %d saved, %v", len(bodies), len(recs), err)
+	}
+}

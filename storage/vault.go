@@ -34,7 +34,9 @@ const DefaultMinFreeBytes = 256 << 20
 // Options tune a vault. The zero value is the production default.
 type Options struct {
 	// WorkFactor is the scrypt work factor (log2 N) used when the key
-	// file is written. 0 means age's default; tests use ~10 to stay fast.
+	// file is written. 0 means age's default for a new vault and, for an
+	// existing one, the work factor the key file already has; tests use
+	// ~10 to stay fast.
 	WorkFactor int
 	// MinFreeBytes is the free space below which writes are refused with
 	// ErrDiskFull. 0 means DefaultMinFreeBytes.
@@ -144,8 +146,15 @@ func Open(dir, passphrase string, opts Options) (*Vault, error) {
 		return nil, fmt.Errorf("unlock vault: read key file: %w", err)
 	}
 	s, err := keyfile.Decode(file, passphrase)
+	if errors.Is(err, keyfile.ErrDamaged) {
+		return nil, fmt.Errorf("unlock vault: %w: %w", ErrDamaged, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("unlock vault: %w", err)
+	}
+	if opts.WorkFactor == 0 {
+		// Keep the key file's own cost when it is rewritten (purge).
+		opts.WorkFactor, _ = keyfile.WorkFactor(file)
 	}
 	return open(dir, s, passphrase, opts)
 }

@@ -23,6 +23,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
+	"strings"
 
 	"filippo.io/age"
 )
@@ -194,4 +196,27 @@ func Decode(file []byte, passphrase string) (*Secrets, error) {
 		return nil, fmt.Errorf("%w: %w", ErrDamaged, err)
 	}
 	return &s, nil
+}
+
+// WorkFactor returns the scrypt work factor (log2 N) a key file was
+// written with, read from its age header without the passphrase.
+func WorkFactor(file []byte) (int, error) {
+	ct, err := Parse(file)
+	if err != nil {
+		return 0, err
+	}
+	// The header starts "age-encryption.org/v1\n-> scrypt SALT LOGN\n".
+	lines := bytes.SplitN(ct, []byte("\n"), 3)
+	if len(lines) < 3 {
+		return 0, fmt.Errorf("%w: no recipient line", ErrDamaged)
+	}
+	f := strings.Fields(string(lines[1]))
+	if len(f) != 4 || f[0] != "->" || f[1] != "scrypt" {
+		return 0, fmt.Errorf("%w: not a passphrase-encrypted key file", ErrDamaged)
+	}
+	n, err := strconv.Atoi(f[3])
+	if err != nil || n < 1 || n > maxWorkFactor {
+		return 0, fmt.Errorf("%w: work factor %q", ErrDamaged, f[3])
+	}
+	return n, nil
 }

@@ -526,3 +526,18 @@ func TestParse(t *testing.T) {
 		})
 	}
 }
+
+func TestWorkFactorIsReadWithoutThePassphrase(t *testing.T) {
+	for _, wf := range []int{9, 11} {
+		file, err := Encode(newSecrets(t, false), "pass", wf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := WorkFactor(file); err != nil || got != wf {
+			t.Fatalf("WorkFactor = %d, %v; want %d", got, err, wf)
+		}
+	}
+	if _, err := WorkFactor([]byte("nonsense")); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("WorkFactor of nonsense: %v", err)
+	}
+}
