@@ -235,15 +235,6 @@ func classifyReadErr(err error) error {
 	return fmt.Errorf("%w: %w", ErrDamaged, err)
 }
 
-// destroyBlob shreds an attachment file; a missing file is not an error.
-func (v *Vault) destroyBlob(blob string) error {
-	err := shred(v.blobPath(blob), shredBytes)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	return err
-}
-
 // attachmentOf decodes an attachment record's body.
 func attachmentOf(body json.RawMessage) (*record.Attachment, error) {
 	var a record.Attachment

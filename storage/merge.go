@@ -30,7 +30,11 @@ import (
 func (v *Vault) applyRemote(txn *badger.Txn, o *envelope.Opened, ct []byte, cur *Record) (*Record, error) {
 	rev := &o.Revision
 	if cur == nil || rev.Op == envelope.OpDelete {
-		return apply(txn, o, ct, cur)
+		r, err := apply(txn, o, ct, cur)
+		if err != nil {
+			return nil, err
+		}
+		return r, queueAttachment(txn, pfxBlobNeed, r, cur)
 	}
 	if cur.Deleted {
 		// The tombstone wins and the old content stays purged; only the
@@ -50,21 +54,21 @@ func (v *Vault) applyRemote(txn *badger.Txn, o *envelope.Opened, ct []byte, cur 
 	if late {
 		r.Heads = slices.DeleteFunc(r.Heads, func(h string) bool { return h == rev.ID })
 	}
-	if cur.Sealed {
+	switch {
+	case cur.Sealed:
 		// Keep the sealed body whatever arrived.
 		r.Body, r.Sealed, r.SealHash, r.Schema = cur.Body, true, cur.SealHash, cur.Schema
-	}
-	if len(r.Heads) > 1 && !cur.Sealed {
+		r.Conflict = len(r.Heads) > 1
+	case r.Sealed:
+		// This revision seals the record: its body (set by apply) is the
+		// sealed one, and other heads never merge into it.
+		r.Conflict = len(r.Heads) > 1
+	case len(r.Heads) > 1:
 		if r.Body, r.Conflict, err = v.mergeHeads(txn, r, append(infos, revisionInfo(o))); err != nil {
 			return nil, err
 		}
-	} else {
-		r.Conflict = len(r.Heads) > 1
-		if !late && !cur.Sealed && len(r.Heads) == 1 {
-			r.Body = rev.Body
-		} else if late && !cur.Sealed {
-			r.Body = cur.Body
-		}
+	case late:
+		r.Body, r.Conflict = cur.Body, false
 	}
 	if err := setIndexes(txn, r); err != nil {
 		return nil, err

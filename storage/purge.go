@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/dgraph-io/badger/v4"
 )
@@ -69,7 +70,35 @@ func (v *Vault) Purge() error {
 	if err := os.RemoveAll(oldDir); err != nil {
 		return fmt.Errorf("purge: remove old store (it is removed at the next unlock): %w", err)
 	}
-	return syncDir(filepath.Join(v.dir, dbDirName))
+	if err := syncDir(filepath.Join(v.dir, dbDirName)); err != nil {
+		return fmt.Errorf("purge: %w", err)
+	}
+	if err := v.shredOrphanBlobs(); err != nil {
+		return fmt.Errorf("purge: %w", err)
+	}
+	return nil
+}
+
+// shredOrphanBlobs destroys attachment files that no live attachment
+// record refers to any more: those of records deleted here or by another
+// device. The caller holds v.mu.
+func (v *Vault) shredOrphanBlobs() error {
+	live, err := v.liveBlobs()
+	if err != nil {
+		return err
+	}
+	files, err := filepath.Glob(filepath.Join(v.dir, blobDirName, "*.age"))
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if live[strings.TrimSuffix(filepath.Base(f), ".age")] == nil {
+			if err := shred(f, shredBytes); err != nil {
+				return fmt.Errorf("destroy attachment file: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 // copyStore streams every live key of the open store into a new store at

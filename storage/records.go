@@ -157,13 +157,7 @@ func (v *Vault) Delete(id string) error {
 	if _, err := v.change(id, cur.Kind, envelope.OpDelete, nil, notDeleted); err != nil {
 		return err
 	}
-	if cur.Kind == record.KindAttachment {
-		if a, err := attachmentOf(cur.Body); err == nil {
-			if err := v.destroyBlob(a.Blob); err != nil {
-				return fmt.Errorf("delete %s: destroy attachment file: %w", id, err)
-			}
-		}
-	}
+	// The purge also destroys the file of a deleted attachment.
 	if err := v.Purge(); err != nil {
 		return fmt.Errorf("delete %s: the record is deleted, but purging its old content failed (run delete's purge again): %w", id, err)
 	}
@@ -360,7 +354,23 @@ func (v *Vault) applyOwn(txn *badger.Txn, o *envelope.Opened, ct []byte, cur *Re
 	if err != nil || v.team != teamMember {
 		return r, err
 	}
+	if err := queueAttachment(txn, pfxBlobUp, r, cur); err != nil {
+		return nil, err
+	}
 	return r, queue(txn, o.ID.String())
+}
+
+// queueAttachment queues the file of a new attachment record for upload
+// or download.
+func queueAttachment(txn *badger.Txn, prefix string, r, cur *Record) error {
+	if r.Kind != record.KindAttachment || cur != nil || r.Deleted {
+		return nil
+	}
+	a, err := attachmentOf(r.Body)
+	if err != nil {
+		return err
+	}
+	return queueBlob(txn, prefix, a)
 }
 
 // newRevision builds the next revision of record id by this device.
@@ -410,10 +420,11 @@ func checkTerms(txn *badger.Txn, b record.Body) error {
 // indexes. cur is the record's current view, nil for a new record.
 func apply(txn *badger.Txn, o *envelope.Opened, ct []byte, cur *Record) (*Record, error) {
 	rev := &o.Revision
-	k := record.Kind(rev.Kind)
-	r := cur
-	if r == nil {
-		r = &Record{ID: rev.Record, Kind: k, Created: rev.Time}
+	r := &Record{ID: rev.Record, Kind: record.Kind(rev.Kind), Created: rev.Time}
+	if cur != nil {
+		// Work on a copy: callers compare the result with cur.
+		*r = *cur
+		r.Heads = slices.Clone(cur.Heads)
 	}
 	r.Heads = append(slices.DeleteFunc(r.Heads, func(h string) bool { return slices.Contains(rev.Parents, h) }), rev.ID)
 	r.Revisions++
@@ -494,6 +505,11 @@ func dropIndexes(txn *badger.Txn, r *Record) error {
 		if b.Amends != "" {
 			return txn.Delete(key(pfxAmend, b.Amends, "/", r.ID))
 		}
+	case *record.Attachment:
+		if err := txn.Delete(key(pfxBlobUp, b.Blob)); err != nil {
+			return err
+		}
+		return txn.Delete(key(pfxBlobNeed, b.Blob))
 	}
 	return nil
 }

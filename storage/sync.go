@@ -104,7 +104,46 @@ func (v *Vault) queueAll() error {
 			return nil
 		})
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	// And the attachment files.
+	blobs, err := v.liveBlobs()
+	if err != nil {
+		return err
+	}
+	return v.db.Update(func(txn *badger.Txn) error {
+		for _, a := range blobs {
+			if err := queueBlob(txn, pfxBlobUp, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// liveBlobs returns the attachment record bodies of every live attachment.
+// The caller holds v.mu.
+func (v *Vault) liveBlobs() (map[string]*record.Attachment, error) {
+	blobs := map[string]*record.Attachment{}
+	err := v.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: key(pfxKind, string(record.KindAttachment), "/")})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			id := strings.TrimPrefix(string(it.Item().Key()), string(key(pfxKind, string(record.KindAttachment), "/")))
+			r, err := loadRecord(txn, id)
+			if err != nil || r == nil || r.Schema > record.SchemaVersion {
+				return err
+			}
+			a, err := attachmentOf(r.Body)
+			if err != nil {
+				return fmt.Errorf("%w: attachment %s: %w", ErrDamaged, id, err)
+			}
+			blobs[a.Blob] = a
+		}
+		return nil
+	})
+	return blobs, err
 }
 
 // Outbox returns up to n envelopes waiting to be sent, oldest first.

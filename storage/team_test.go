@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"path/filepath"
 	"testing"
 
 	"filippo.io/age"
@@ -15,9 +16,12 @@ import (
 	"github.com/letapis/letapis/storage/record"
 )
 
-// fakeLog stands in for a relay's log in tests of the vault's team logic;
-// the real relay is tested in package sync.
-type fakeLog struct{ entries [][]byte }
+// fakeLog stands in for a relay's log and blob store in tests of the
+// vault's team logic; the real relay is tested in package sync.
+type fakeLog struct {
+	entries [][]byte
+	parts   map[string][]byte
+}
 
 // exchange pushes every vault's outbox to the log and then lets every vault
 // receive the whole log, twice, so that everything written reaches everyone.
@@ -41,6 +45,40 @@ func (l *fakeLog) exchange(t *testing.T, vs ...*Vault) {
 		for _, v := range vs {
 			for _, ct := range l.entries {
 				if _, err := v.Receive(ct); err != nil && !errors.Is(err, ErrRejected) {
+					t.Fatal(err)
+				}
+			}
+		}
+		l.moveBlobs(t, vs...)
+	}
+}
+
+// moveBlobs uploads every vault's pending attachment parts and lets every
+// vault fetch what it lacks.
+func (l *fakeLog) moveBlobs(t *testing.T, vs ...*Vault) {
+	t.Helper()
+	if l.parts == nil {
+		l.parts = map[string][]byte{}
+	}
+	for _, v := range vs {
+		up, _ := v.BlobsToSend()
+		for _, b := range up {
+			for i, id := range b.Parts {
+				p, err := v.ReadPart(b, i)
+				if err != nil {
+					t.Fatal(err)
+				}
+				l.parts[id] = p
+			}
+			v.BlobSent(b.Blob)
+		}
+	}
+	for _, v := range vs {
+		need, _ := v.BlobsToFetch()
+		for _, b := range need {
+			next, _ := v.NextPart(b)
+			for i := next; i < len(b.Parts); i++ {
+				if err := v.WritePart(b, i, l.parts[b.Parts[i]]); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -249,4 +287,56 @@ func forge(t *testing.T, rev envelope.Revision, sign ed25519.PrivateKey, to age.
 	w.Write(plain)
 	w.Close()
 	return out.Bytes()
+}
+
+func TestAttachmentReachesMembersAndDeletionDestroysIt(t *testing.T) {
+	log, vs := newTeam(t, 2)
+	a, b := vs[0], vs[1]
+	data := bytes.Repeat([]byte("recording "), 1<<20) // 10 MiB: three parts
+	att, err := a.ImportAttachment(bytes.NewReader(data), "interview.wav", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.exchange(t, a, b)
+	var got bytes.Buffer
+	if _, err := b.ExportAttachment(att.ID, &got); err != nil || !bytes.Equal(got.Bytes(), data) {
+		t.Fatalf("attachment on the other member: %v (%d bytes)", err, got.Len())
+	}
+	if err := a.Delete(att.ID); err != nil {
+		t.Fatal(err)
+	}
+	log.exchange(t, a, b)
+	if err := b.PurgeIfNeeded(); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs {
+		files, _ := filepath.Glob(filepath.Join(v.Dir(), blobDirName, "*"))
+		if len(files) != 0 {
+			t.Errorf("attachment files left after deletion: %v", files)
+		}
+	}
+}
+
+func TestSealedTestimonyWinsOverAConcurrentEdit(t *testing.T) {
+	log, vs := newTeam(t, 2)
+	a, b := vs[0], vs[1]
+	tm := &record.Testimony{Interviewee: "W", Consent: record.Consent{Scopes: []string{"legal"}}, Text: "as told"}
+	r := mustAdd(t, a, tm)
+	log.exchange(t, a, b)
+	if _, err := a.Seal(r.ID); err != nil {
+		t.Fatal(err)
+	}
+	edited := *tm
+	edited.Text = "edited by B before it heard of the seal"
+	if _, err := b.Update(r.ID, &edited); err != nil {
+		t.Fatal(err)
+	}
+	log.exchange(t, a, b)
+	for _, v := range vs {
+		got, _ := v.Get(r.ID)
+		body, _ := got.Decode()
+		if !got.Sealed || body.(*record.Testimony).Text != "as told" {
+			t.Fatalf("sealed testimony changed by a concurrent edit: sealed=%v text=%q", got.Sealed, body.(*record.Testimony).Text)
+		}
+	}
 }
