@@ -219,13 +219,25 @@ func (v *Vault) Acknowledge(upTo uint64) error {
 // SetCursor records the relay log position up to which every entry has
 // been received.
 func (v *Vault) SetCursor(seq uint64) error {
-	return v.update("save sync position", func(txn *badger.Txn) error {
+	return v.changeTeam("save sync position", func(t *TeamState) { t.Cursor = seq })
+}
+
+// SetRelayKey remembers the relay's receipt key the first time it is seen.
+func (v *Vault) SetRelayKey(k ed25519.PublicKey) error {
+	return v.changeTeam("remember the relay key", func(t *TeamState) { t.RelayKey = k })
+}
+
+func (v *Vault) changeTeam(what string, fn func(*TeamState)) error {
+	return v.update(what, func(txn *badger.Txn) error {
 		var t TeamState
 		found, err := getJSON(txn, []byte(keyTeam), &t)
-		if err != nil || !found {
-			return errors.Join(err, ErrNoTeam)
+		if err != nil {
+			return err
 		}
-		t.Cursor = seq
+		if !found {
+			return ErrNoTeam
+		}
+		fn(&t)
 		return setJSON(txn, []byte(keyTeam), &t)
 	})
 }

@@ -94,6 +94,9 @@ type TeamState struct {
 	// Cursor is the position in the relay's log up to which everything
 	// has been received.
 	Cursor uint64 `json:"cursor"`
+	// RelayKey is the key the relay signs receipts with, as first seen; a
+	// relay that later shows another key is refused.
+	RelayKey ed25519.PublicKey `json:"relay_key,omitempty"`
 }
 
 // AuthKey returns the key that signs requests to the relay.

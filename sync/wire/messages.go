@@ -209,8 +209,10 @@ type Entry struct {
 	Size int64  `json:"size"`
 }
 
-// Appended answers POST .../log: the entries given to the appended ids,
-// in request order, and the relay's signature over them (see Receipt).
+// Appended answers POST .../log: one entry per distinct appended id, in
+// sequence order (which is request order unless some ids were already in
+// the log: those keep their earlier entries), and the relay's signature
+// over them (see ReceiptMessage).
 type Appended struct {
 	Entries []Entry `json:"entries"`
 	Receipt []byte  `json:"receipt"`

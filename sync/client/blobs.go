@@ -1,0 +1,137 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+
+	"github.com/letapis/letapis/sync/wire"
+)
+
+// PutBlob stores data on the relay under id, which must be its SHA-256 in
+// hex (the relay checks, and refuses a mismatch with ErrRejected). Storing
+// a blob the relay already has is harmless.
+func (c *Client) PutBlob(ctx context.Context, id string, data []byte) error {
+	const op = "upload a blob"
+	switch {
+	case !wire.ValidBlobID(id):
+		return fmt.Errorf("%s: the blob id is malformed", op)
+	case len(data) > wire.MaxBlobSize:
+		return fmt.Errorf("%s: %d bytes, more than the %d a relay accepts", op, len(data), wire.MaxBlobSize)
+	}
+	_, err := c.do(ctx, &call{op: op, method: http.MethodPut, url: c.team + "/blobs/" + id, signed: true, blob: data})
+	return err
+}
+
+// Missing returns those of ids that the relay does not have, asking in
+// requests of at most wire.MaxIDs ids. No ids, no request.
+func (c *Client) Missing(ctx context.Context, ids []string) ([]string, error) {
+	const op = "ask the relay which blobs it lacks"
+	var missing []string
+	for chunk := range slices.Chunk(ids, wire.MaxIDs) {
+		var answer wire.IDs
+		if _, err := c.do(ctx, &call{
+			op: op, method: http.MethodPost, url: c.team + "/blobs/missing", signed: true,
+			send: &wire.IDs{IDs: chunk}, recv: &answer,
+		}); err != nil {
+			return nil, err
+		}
+		if !subset(answer.IDs, chunk) {
+			return nil, fmt.Errorf("%s: %w: it named a blob that was not asked about", op, ErrProtocol)
+		}
+		missing = append(missing, answer.IDs...)
+	}
+	return missing, nil
+}
+
+// subset reports whether every id of some is among all.
+func subset(some, all []string) bool {
+	if len(some) == 0 {
+		return true
+	}
+	set := make(map[string]bool, len(all))
+	for _, id := range all {
+		set[id] = true
+	}
+	for _, id := range some {
+		if !set[id] {
+			return false
+		}
+	}
+	return true
+}
+
+// GetBlob fetches blob id from byte offset on (Range: bytes=offset-), to
+// resume a download that broke off. The caller reads and closes the body
+// and checks the blob against its id: only the caller has the bytes
+// before offset. Read promptly: an attempt during which nothing moves for
+// Config.Timeout is cut off. A read error wraps ErrUnreachable and says
+// where to resume.
+func (c *Client) GetBlob(ctx context.Context, id string, offset int64) (io.ReadCloser, error) {
+	const op = "download a blob"
+	switch {
+	case !wire.ValidBlobID(id):
+		return nil, fmt.Errorf("%s: the blob id is malformed", op)
+	case offset < 0 || offset >= wire.MaxBlobSize:
+		return nil, fmt.Errorf("%s: offset %d is out of range", op, offset)
+	}
+	k := &call{op: op, method: http.MethodGet, url: c.team + "/blobs/" + id, signed: true, stream: true}
+	if offset > 0 {
+		k.header = http.Header{"Range": {fmt.Sprintf("bytes=%d-", offset)}}
+	}
+	resp, err := c.do(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRange(resp, offset); err != nil {
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s: %w: %w", op, ErrProtocol, err)
+	}
+	return &blobReader{body: resp.Body, at: offset}, nil
+}
+
+// checkRange checks that the answer starts at offset: the whole blob
+// (200) from 0, or a part (206) whose Content-Range starts at offset.
+func checkRange(resp *http.Response, offset int64) error {
+	if offset == 0 {
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d for a whole blob", resp.StatusCode)
+		}
+		return nil
+	}
+	if resp.StatusCode != http.StatusPartialContent {
+		return fmt.Errorf("status %d for a part of a blob", resp.StatusCode)
+	}
+	var start, end int64
+	if _, err := fmt.Sscanf(resp.Header.Get("Content-Range"), "bytes %d-%d/", &start, &end); err != nil || start != offset || end < start {
+		return errors.New("the part does not start where asked")
+	}
+	return nil
+}
+
+// blobReader reads a blob's body, refusing more than a blob can hold and
+// explaining a break.
+type blobReader struct {
+	body io.ReadCloser
+	at   int64 // offset in the blob of the next byte
+}
+
+func (b *blobReader) Read(p []byte) (int, error) {
+	if room := wire.MaxBlobSize - b.at + 1; int64(len(p)) > room {
+		p = p[:room]
+	}
+	n, err := b.body.Read(p)
+	b.at += int64(n)
+	switch {
+	case b.at > wire.MaxBlobSize:
+		return n, fmt.Errorf("download a blob: %w: more than %d bytes", ErrProtocol, wire.MaxBlobSize)
+	case err != nil && err != io.EOF:
+		return n, fmt.Errorf("download a blob: %w: broke off before byte %d (resume there): %w", ErrUnreachable, b.at, err)
+	}
+	return n, err
+}
+
+func (b *blobReader) Close() error { return b.body.Close() }

@@ -1,0 +1,516 @@
+// Package engine syncs a vault with its team through a relay: it sends
+// the vault's outbox and attachment files, receives the relay's log and
+// fetches the attachment files that received records refer to. It runs in
+// the background whenever the relay answers, and reports what it does as
+// Events for the user interface.
+//
+// Every envelope received is verified by the vault (storage.Vault.Receive)
+// before anything is stored; one that fails is quarantined there and does
+// not stop the rest. The engine itself trusts the relay for nothing but
+// availability.
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	gosync "sync"
+	"time"
+
+	"github.com/letapis/letapis/storage"
+	"github.com/letapis/letapis/sync/client"
+	"github.com/letapis/letapis/sync/wire"
+)
+
+// Batch sizes: envelopes per append, log entries per page, and parallel
+// uploads and downloads.
+const (
+	pushBatch = 500
+	pageSize  = 1000
+	workers   = 4
+)
+
+// Config tunes an Engine. The zero value is the production default.
+type Config struct {
+	// Proxy is passed to the relay client: socks5://… for Tor, or http(s)://.
+	Proxy string
+	// Logger receives diagnostics without ids, names or URLs. Nil discards.
+	Logger *slog.Logger
+	// OnEvent, if set, is called after every step with the engine's state.
+	// It runs on the engine's goroutine: a UI must hand it over to its own
+	// (fyne.Do) and return quickly.
+	OnEvent func(Event)
+	// Client, if set, adjusts the relay client's configuration, e.g. its
+	// retry timing or a test transport.
+	Client func(*client.Config)
+	// MaxBackoff is the longest pause between failed passes of Run; zero
+	// means one minute.
+	MaxBackoff time.Duration
+}
+
+// Event is the engine's state after a step.
+type Event struct {
+	// Pending is how many envelopes and attachment files wait to be sent.
+	Pending int
+	// Sent and Received count envelopes in the current pass.
+	Sent, Received int
+	// Quarantined counts envelopes rejected in the current pass.
+	Quarantined int
+	// File, while an attachment file moves, is its progress.
+	File *Progress
+	// LastSuccess is when a pass last completed.
+	LastSuccess time.Time
+	// Err is the last pass's failure in plain words, nil after a success.
+	Err error
+}
+
+// Progress is the progress of one attachment file.
+type Progress struct {
+	Upload     bool
+	Part, Of   int
+	BytesMoved int64
+}
+
+// Report sums up one pass.
+type Report struct {
+	Sent, Received, Quarantined, FilesSent, FilesFetched int
+}
+
+// Engine syncs one vault. Its methods are safe for concurrent use, but
+// passes do not overlap.
+type Engine struct {
+	vault  *storage.Vault
+	client *client.Client
+	cfg    Config
+	log    *slog.Logger
+
+	pass  gosync.Mutex // one pass at a time
+	kick  chan struct{}
+	state gosync.Mutex
+	last  Event
+}
+
+// New returns an engine for a vault that belongs to a team.
+func New(v *storage.Vault, cfg Config) (*Engine, error) {
+	team, err := v.Team()
+	if err != nil {
+		return nil, err
+	}
+	if !team.Joined && team.Inviter == "" {
+		return nil, errors.New("the team state is incomplete")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cc := client.Config{
+		Relay: team.Relay, Team: team.Team, Pseudonym: team.Pseudonym, AuthKey: team.AuthKey(),
+		RelayKey: team.RelayKey, Pin: team.Pin, Proxy: cfg.Proxy, Logger: log,
+	}
+	if cfg.Client != nil {
+		cfg.Client(&cc)
+	}
+	c, err := client.New(cc)
+	if err != nil {
+		return nil, fmt.Errorf("sync: %w", err)
+	}
+	if cfg.MaxBackoff == 0 {
+		cfg.MaxBackoff = time.Minute
+	}
+	return &Engine{vault: v, client: c, cfg: cfg, log: log, kick: make(chan struct{}, 1)}, nil
+}
+
+// Client returns the relay client, for the team commands and tests.
+func (e *Engine) Client() *client.Client { return e.client }
+
+// Kick asks a running engine to start a pass now, e.g. after a save.
+func (e *Engine) Kick() {
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Once makes one pass: send everything waiting, receive everything new,
+// fetch missing attachment files, and purge what other devices deleted.
+func (e *Engine) Once(ctx context.Context) (Report, error) {
+	e.pass.Lock()
+	defer e.pass.Unlock()
+	var r Report
+	err := e.once(ctx, &r)
+	e.update(func(ev *Event) {
+		ev.Sent, ev.Received, ev.Quarantined, ev.File, ev.Err = r.Sent, r.Received, r.Quarantined, nil, err
+		if err == nil {
+			ev.LastSuccess = time.Now()
+		}
+	})
+	return r, err
+}
+
+func (e *Engine) once(ctx context.Context, r *Report) error {
+	if err := e.checkRelayKey(ctx); err != nil {
+		return err
+	}
+	team, err := e.vault.Team()
+	if err != nil {
+		return err
+	}
+	if team.Joined {
+		if err := e.sendFiles(ctx, r); err != nil {
+			return fmt.Errorf("send attachments: %w", err)
+		}
+		if err := e.sendEnvelopes(ctx, r); err != nil {
+			return fmt.Errorf("send records: %w", err)
+		}
+	}
+	if err := e.receive(ctx, r); err != nil {
+		return fmt.Errorf("receive records: %w", err)
+	}
+	if err := e.fetchFiles(ctx, r); err != nil {
+		return fmt.Errorf("fetch attachments: %w", err)
+	}
+	return e.vault.PurgeIfNeeded()
+}
+
+// checkRelayKey remembers the relay's receipt key the first time.
+func (e *Engine) checkRelayKey(ctx context.Context) error {
+	team, err := e.vault.Team()
+	if err != nil || team.RelayKey != nil {
+		return err
+	}
+	info, err := e.client.Info(ctx)
+	if err != nil {
+		return err
+	}
+	return e.vault.SetRelayKey(info.RelayKey)
+}
+
+// sendFiles uploads the parts of pending attachment files that the relay
+// lacks.
+func (e *Engine) sendFiles(ctx context.Context, r *Report) error {
+	files, err := e.vault.BlobsToSend()
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		missing, err := e.client.Missing(ctx, f.Parts)
+		if err != nil {
+			return err
+		}
+		lacks := toSet(missing)
+		var moved int64
+		for i, id := range f.Parts {
+			if !lacks[id] {
+				continue
+			}
+			data, err := e.vault.ReadPart(f, i)
+			if err != nil {
+				return err
+			}
+			if err := e.client.PutBlob(ctx, id, data); err != nil {
+				return err
+			}
+			moved += int64(len(data))
+			e.update(func(ev *Event) { ev.File = &Progress{Upload: true, Part: i + 1, Of: len(f.Parts), BytesMoved: moved} })
+		}
+		if err := e.vault.BlobSent(f.Blob); err != nil {
+			return err
+		}
+		r.FilesSent++
+	}
+	return nil
+}
+
+// sendEnvelopes empties the outbox: the envelopes the relay lacks are
+// uploaded, then all are appended to the log and acknowledged.
+func (e *Engine) sendEnvelopes(ctx context.Context, r *Report) error {
+	for {
+		out, err := e.vault.Outbox(pushBatch)
+		if err != nil || len(out) == 0 {
+			return err
+		}
+		ids := make([]string, len(out))
+		byID := make(map[string][]byte, len(out))
+		for i, o := range out {
+			ids[i], byID[o.ID] = o.ID, o.CT
+		}
+		missing, err := e.client.Missing(ctx, ids)
+		if err != nil {
+			return err
+		}
+		if err := parallel(ctx, missing, func(id string) error { return e.client.PutBlob(ctx, id, byID[id]) }); err != nil {
+			return err
+		}
+		if _, err := e.client.Append(ctx, ids); err != nil {
+			return err
+		}
+		if err := e.vault.Acknowledge(out[len(out)-1].Pos); err != nil {
+			return err
+		}
+		r.Sent += len(out)
+		e.publishPending()
+	}
+}
+
+// receive reads the log from the vault's cursor to the head. Envelopes
+// are fetched in parallel and received in log order; the cursor moves
+// after each page.
+func (e *Engine) receive(ctx context.Context, r *Report) error {
+	for {
+		team, err := e.vault.Team()
+		if err != nil {
+			return err
+		}
+		page, err := e.client.Log(ctx, team.Cursor, pageSize, 0)
+		if err != nil {
+			return err
+		}
+		if len(page.Entries) == 0 {
+			return nil
+		}
+		if err := e.receivePage(ctx, page.Entries, r); err != nil {
+			return err
+		}
+		if err := e.vault.SetCursor(page.Entries[len(page.Entries)-1].Seq); err != nil {
+			return err
+		}
+		e.update(func(ev *Event) { ev.Received, ev.Quarantined = r.Received, r.Quarantined })
+	}
+}
+
+func (e *Engine) receivePage(ctx context.Context, entries []wire.Entry, r *Report) error {
+	var need []string
+	for _, en := range entries {
+		have, err := e.vault.HasEnvelope(en.ID)
+		if err != nil {
+			return err
+		}
+		if !have {
+			need = append(need, en.ID)
+		}
+	}
+	cts := make(map[string][]byte, len(need))
+	var mu gosync.Mutex
+	err := parallel(ctx, need, func(id string) error {
+		ct, err := e.get(ctx, id, wire.MaxBlobSize)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		cts[id] = ct
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, id := range need {
+		out, err := e.vault.Receive(cts[id])
+		switch {
+		case errors.Is(err, storage.ErrRejected):
+			r.Quarantined++
+			e.log.Warn("an envelope from the relay failed verification and was quarantined")
+		case err != nil:
+			return err
+		case out == storage.Applied:
+			r.Received++
+		}
+	}
+	return nil
+}
+
+// fetchFiles downloads the attachment files received records refer to,
+// resuming each at its first missing part.
+func (e *Engine) fetchFiles(ctx context.Context, r *Report) error {
+	files, err := e.vault.BlobsToFetch()
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		next, err := e.vault.NextPart(f)
+		if err != nil {
+			return err
+		}
+		var moved int64
+		for i := next; i < len(f.Parts); i++ {
+			data, err := e.get(ctx, f.Parts[i], wire.MaxBlobSize)
+			if err != nil {
+				return err
+			}
+			if err := e.vault.WritePart(f, i, data); err != nil {
+				return err
+			}
+			moved += int64(len(data))
+			e.update(func(ev *Event) { ev.File = &Progress{Part: i + 1, Of: len(f.Parts), BytesMoved: moved} })
+		}
+		r.FilesFetched++
+	}
+	return nil
+}
+
+// get downloads a whole blob, resuming where a cut connection stopped.
+func (e *Engine) get(ctx context.Context, id string, limit int64) ([]byte, error) {
+	var buf bytes.Buffer
+	for attempt := 0; ; attempt++ {
+		rc, err := e.client.GetBlob(ctx, id, int64(buf.Len()))
+		if err != nil {
+			return nil, err
+		}
+		_, err = io.Copy(&buf, io.LimitReader(rc, limit-int64(buf.Len())+1))
+		rc.Close()
+		if err == nil {
+			if int64(buf.Len()) > limit {
+				return nil, fmt.Errorf("a blob is larger than %d bytes", limit)
+			}
+			return buf.Bytes(), nil
+		}
+		if attempt >= 3 || ctx.Err() != nil {
+			return nil, err
+		}
+	}
+}
+
+// Run syncs until ctx is done: a pass, then a wait for news from the relay
+// (a long-polling log request) or a Kick, then another pass. After a
+// failed pass it waits with capped, jittered backoff. It returns ctx's
+// error.
+func (e *Engine) Run(ctx context.Context) error {
+	failures := 0
+	for {
+		if _, err := e.Once(ctx); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			failures++
+			e.log.Warn("sync pass failed; will try again", "failures", failures)
+			if !e.sleep(ctx, backoff(failures, e.cfg.MaxBackoff)) {
+				return ctx.Err()
+			}
+			continue
+		}
+		failures = 0
+		if !e.waitForNews(ctx) {
+			return ctx.Err()
+		}
+	}
+}
+
+// waitForNews returns when the relay's log grows, Kick is called, or the
+// long poll ends; false if ctx is done.
+func (e *Engine) waitForNews(ctx context.Context) bool {
+	team, err := e.vault.Team()
+	if err != nil {
+		return e.sleep(ctx, time.Second)
+	}
+	pollCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = e.client.Log(pollCtx, team.Cursor, 1, wire.MaxWait/2)
+	}()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-e.kick:
+	case <-done:
+	}
+	return true
+}
+
+func (e *Engine) sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-e.kick:
+		return true
+	case <-t.C:
+		return true
+	}
+}
+
+// backoff returns a jittered pause that doubles with each failure from one
+// second up to max.
+func backoff(failures int, max time.Duration) time.Duration {
+	d := time.Second << min(failures-1, 10)
+	d = min(d, max)
+	return d/2 + rand.N(d/2+1)
+}
+
+// update changes the engine's state and reports it.
+func (e *Engine) update(fn func(*Event)) {
+	e.state.Lock()
+	fn(&e.last)
+	ev := e.last
+	e.state.Unlock()
+	if e.cfg.OnEvent != nil {
+		e.cfg.OnEvent(ev)
+	}
+}
+
+// publishPending reports how much waits to be sent.
+func (e *Engine) publishPending() {
+	n, err := e.vault.OutboxLen()
+	if err != nil {
+		return
+	}
+	files, _ := e.vault.BlobsToSend()
+	e.update(func(ev *Event) { ev.Pending = n + len(files) })
+}
+
+// State returns the engine's latest state.
+func (e *Engine) State() Event {
+	e.state.Lock()
+	defer e.state.Unlock()
+	return e.last
+}
+
+// parallel runs fn for every id on a few workers and returns the first
+// error.
+func parallel(ctx context.Context, ids []string, fn func(string) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan string)
+	errs := make(chan error, workers)
+	var wg gosync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for id := range next {
+				if err := fn(id); err != nil {
+					errs <- err
+					cancel()
+					return
+				}
+			}
+		})
+	}
+feed:
+	for _, id := range ids {
+		select {
+		case next <- id:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+func toSet(ids []string) map[string]bool {
+	s := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		s[id] = true
+	}
+	return s
+}

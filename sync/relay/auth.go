@@ -1,0 +1,132 @@
+package relay
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/letapis/letapis/sync/wire"
+)
+
+// call is a request to a team endpoint, once its body is read and, for a
+// signed endpoint, its signature verified.
+type call struct {
+	*http.Request
+	team   string
+	device Device // the signer; zero on open endpoints
+	body   []byte
+}
+
+// handler serves a team endpoint. An error it returns becomes the
+// response (see errorFor).
+type handler func(w http.ResponseWriter, c *call) error
+
+// access says which devices may call a signed endpoint.
+type access int
+
+const (
+	member access = iota // any active device
+	admin                // active admins only
+)
+
+// endpoint adapts a function that returns an error into an http.Handler
+// that reports the error to the client.
+func (s *Server) endpoint(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// open serves a team endpoint that carries a one-time token instead of a
+// signature: register and join.
+func (s *Server) open(h handler) http.Handler {
+	return s.endpoint(func(w http.ResponseWriter, r *http.Request) error {
+		team, err := teamOf(r)
+		if err != nil {
+			return err
+		}
+		body, err := readBody(w, r, s.opts.MaxMessageSize)
+		if err != nil {
+			return err
+		}
+		return h(w, &call{Request: r, team: team, body: body})
+	})
+}
+
+// signed serves a team endpoint for devices with the given access, whose
+// body may be up to limit bytes. Unsigned requests and requests from
+// unknown or revoked devices are refused before the body is read.
+func (s *Server) signed(need access, limit int64, h handler) http.Handler {
+	return s.endpoint(func(w http.ResponseWriter, r *http.Request) error {
+		team, err := teamOf(r)
+		if err != nil {
+			return err
+		}
+		dev, err := s.signer(r, team)
+		if err != nil {
+			return err
+		}
+		body, err := readBody(w, r, limit)
+		if err != nil {
+			return err
+		}
+		key := func(string) (ed25519.PublicKey, error) { return dev.AuthKey, nil }
+		if _, err := wire.VerifyRequest(r, body, s.opts.Now(), s.store, key); err != nil {
+			return err
+		}
+		switch {
+		case dev.Status == StatusPending:
+			return errPending
+		case need == admin && dev.Role != RoleAdmin:
+			return errNotAdmin
+		}
+		return h(w, &call{Request: r, team: team, device: dev, body: body})
+	})
+}
+
+// signer returns the device a request says it is signed by.
+func (s *Server) signer(r *http.Request, team string) (Device, error) {
+	pseudonym := r.Header.Get(wire.HeaderDevice)
+	if pseudonym == "" || r.Header.Get(wire.HeaderSignature) == "" {
+		return Device{}, wire.ErrUnsigned
+	}
+	if !wire.ValidName(pseudonym) {
+		return Device{}, errUnknownDevice
+	}
+	d, err := s.store.Device(r.Context(), team, pseudonym)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Device{}, errUnknownDevice
+	case err != nil:
+		return Device{}, fmt.Errorf("look up device: %w", err)
+	case d.Status == StatusRevoked:
+		return Device{}, errDeviceRevoked
+	}
+	return d, nil
+}
+
+func teamOf(r *http.Request) (string, error) {
+	team := r.PathValue("team")
+	if !wire.ValidName(team) {
+		return "", wire.Errorf(wire.CodeBadRequest, "team id must be 26 characters a-z and 2-7")
+	}
+	return team, nil
+}
+
+// readBody reads the request body, refusing one of more than limit bytes.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, &http.MaxBytesError{Limit: limit}
+	}
+	// Room for the whole body and the read that meets its end, so that a
+	// big blob is not copied while the buffer grows.
+	buf := bytes.NewBuffer(make([]byte, 0, max(r.ContentLength, 0)+bytes.MinRead))
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
+		return nil, fmt.Errorf("read request body: %w", err)
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,52 @@
+// Package relay is the Letapis relay server: an http.Handler that serves
+// protocol version 1 (package wire) from a Store, and a Store in an
+// embedded Badger database.
+//
+// # What it keeps
+//
+// A relay is expected to be seized or subpoenaed, so it keeps nothing
+// readable and as little else as it can: age ciphertexts as blobs, each
+// team's log of blob ids, and per device a pseudonym, a request-signing
+// key, a role and a status. A joining device's public device key and
+// recipient are kept only until an admin approves or refuses it; a revoked
+// device is remembered only by pseudonym. One-time tokens are kept as
+// SHA-256 hashes. The request log names route patterns, never paths, and
+// no client addresses.
+//
+// # Requests
+//
+// Every team endpoint but register and join is signed by a device (see
+// wire.SignRequest). The relay refuses an unsigned request, or one from a
+// device it does not know or has revoked, before reading its body; then it
+// verifies the signature and the nonce; a device still waiting for an
+// admin gets 403 "waiting for an admin to approve this device" from every
+// endpoint. Register and join carry a one-time token instead.
+//
+// Successful responses: register 201, join 202 (the device is pending),
+// invites 201 with a wire.Invite, approve and revoke 204, blob PUT 201 for
+// a new blob and 200 for one already stored, blob GET 200 or 206, the rest
+// 200 with a JSON body. Errors are JSON wire.Error values whose code
+// matches the HTTP status (see wire.Code); internal errors say nothing of
+// their cause to the client, only to the relay's log.
+//
+// # The log
+//
+// Appending is idempotent: an id already in the log gets its existing
+// entry back, never a second one, so a client may retry an append whose
+// answer it lost. The answer lists one entry per distinct id in sequence
+// order, signed by the relay's key (wire.ReceiptMessage).
+//
+// GET .../log?since=N&wait=S long-polls: if the log has nothing after N,
+// the request waits up to S seconds (at most Options.MaxWait) for an
+// append to the team. Each team has a broadcast channel that the next
+// append closes; a waiter subscribes before it reads the log, so no append
+// slips between its read and its wait. Server.Drain releases all waiters
+// at shutdown.
+//
+// # Replays
+//
+// The nonce of every verified request is stored until its signature would
+// be stale anyway (creation time plus wire.MaxClockSkew); BadgerStore
+// keeps them as Badger entries with that expiry, so replay protection
+// survives a restart and costs no cleanup.
+package relay

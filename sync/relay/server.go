@@ -1,0 +1,133 @@
+package relay
+
+import (
+	"crypto/ed25519"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/letapis/letapis/sync/wire"
+)
+
+// Options configures a Server. Only Key is required.
+type Options struct {
+	// Key signs append receipts; clients learn its public half from
+	// GET /v1/info. Keep it across restarts.
+	Key ed25519.PrivateKey
+	// QuotaBytes is how many bytes of blobs a team may store; 0 means no
+	// limit.
+	QuotaBytes int64
+	// MaxBlobSize is the largest blob accepted; 0 (or more than
+	// wire.MaxBlobSize) means wire.MaxBlobSize.
+	MaxBlobSize int64
+	// MaxMessageSize is the largest JSON request body; 0 (or more than
+	// wire.MaxMessageSize) means wire.MaxMessageSize.
+	MaxMessageSize int64
+	// MaxWait bounds how long a log request may long-poll; 0 (or more than
+	// wire.MaxWait) means wire.MaxWait.
+	MaxWait time.Duration
+	// InviteTTL is how long an invite token stays valid; 0 (or more than
+	// 24 hours) means 24 hours.
+	InviteTTL time.Duration
+	// Now is the clock that request signatures and invite expiry are
+	// checked against; nil means time.Now.
+	Now func() time.Time
+	// Logger receives one line per request (method, route pattern, status,
+	// duration, bytes; never paths, ids, pseudonyms, tokens or bodies) and
+	// internal errors; nil discards them.
+	Logger *slog.Logger
+}
+
+// Server is a relay: an http.Handler serving protocol version 1 (see
+// package wire) from a Store. It is safe for concurrent use.
+type Server struct {
+	store   Store
+	opts    Options
+	log     *slog.Logger
+	mux     *http.ServeMux
+	appends broadcast
+
+	drain     chan struct{}
+	drainOnce sync.Once
+}
+
+// New returns a relay serving store. It panics if opts.Key is not an
+// Ed25519 private key.
+func New(store Store, opts Options) *Server {
+	if len(opts.Key) != ed25519.PrivateKeySize {
+		panic("relay: Options.Key must be an Ed25519 private key")
+	}
+	opts.MaxBlobSize = bounded(opts.MaxBlobSize, wire.MaxBlobSize)
+	opts.MaxMessageSize = bounded(opts.MaxMessageSize, wire.MaxMessageSize)
+	opts.MaxWait = bounded(opts.MaxWait, wire.MaxWait)
+	opts.InviteTTL = bounded(opts.InviteTTL, 24*time.Hour)
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{store: store, opts: opts, log: log, drain: make(chan struct{})}
+	s.mux = s.routes()
+	return s
+}
+
+// bounded returns v if it is in (0, ceiling], and ceiling otherwise.
+func bounded[T int64 | time.Duration](v, ceiling T) T {
+	if v <= 0 || v > ceiling {
+		return ceiling
+	}
+	return v
+}
+
+func (s *Server) routes() *http.ServeMux {
+	blob, msg := s.opts.MaxBlobSize, s.opts.MaxMessageSize
+	m := http.NewServeMux()
+	m.Handle("GET /v1/info", s.endpoint(s.info))
+	m.Handle("POST /v1/teams/{team}/register", s.open(s.register))
+	m.Handle("POST /v1/teams/{team}/join", s.open(s.join))
+	m.Handle("POST /v1/teams/{team}/invites", s.signed(admin, msg, s.createInvite))
+	m.Handle("GET /v1/teams/{team}/joins", s.signed(admin, msg, s.listJoins))
+	m.Handle("POST /v1/teams/{team}/devices/{pseudonym}/approve", s.signed(admin, msg, s.approve))
+	m.Handle("POST /v1/teams/{team}/devices/{pseudonym}/revoke", s.signed(admin, msg, s.revoke))
+	m.Handle("PUT /v1/teams/{team}/blobs/{id}", s.signed(member, blob, s.putBlob))
+	m.Handle("POST /v1/teams/{team}/blobs/missing", s.signed(member, msg, s.missingBlobs))
+	m.Handle("GET /v1/teams/{team}/blobs/{id}", s.signed(member, msg, s.getBlob))
+	m.Handle("POST /v1/teams/{team}/log", s.signed(member, msg, s.appendLog))
+	m.Handle("GET /v1/teams/{team}/log", s.signed(member, msg, s.readLog))
+	m.Handle("/", s.endpoint(func(http.ResponseWriter, *http.Request) error {
+		return wire.Errorf(wire.CodeNotFound, "no such endpoint in protocol version %d", wire.Version)
+	}))
+	return m
+}
+
+// Drain ends the long-polls in progress, each answered with what it has,
+// and makes later ones answer at once. Register it with
+// http.Server.RegisterOnShutdown so that a graceful shutdown need not wait
+// for them.
+func (s *Server) Drain() { s.drainOnce.Do(func() { close(s.drain) }) }
+
+func (s *Server) info(w http.ResponseWriter, _ *http.Request) error {
+	return writeJSON(w, http.StatusOK, &wire.Info{
+		Version:     wire.Version,
+		RelayKey:    s.opts.Key.Public().(ed25519.PublicKey),
+		MaxBlobSize: s.opts.MaxBlobSize,
+		MaxIDs:      wire.MaxIDs,
+	})
+}
+
+// writeJSON sends v as the response. An error writing means the client
+// has gone; there is no one left to tell.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+	return nil
+}

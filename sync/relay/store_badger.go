@@ -1,0 +1,591 @@
+package relay
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+
+	"github.com/letapis/letapis/sync/wire"
+)
+
+// ErrLocked is returned by OpenBadgerStore when another process, most
+// likely a running relay, has the store open.
+var ErrLocked = errors.New("the relay store is in use by another process (is 'letapis-relay serve' running?)")
+
+// BadgerStore is a Store in an embedded Badger database.
+//
+// Blobs are Badger values rather than files, so that a blob, its size and
+// the team's usage change in one transaction, with no file beside the
+// database to fall out of step after a crash, and so that thousands of
+// small envelopes cost neither an inode nor an fsync each (writes are
+// group-committed). Every value over 1 KiB (every envelope and attachment
+// part) goes to the value log, written once: compactions of the LSM tree
+// move only keys and small records, never ciphertext. Blobs are never
+// deleted or rewritten, so the value log needs no garbage collection.
+// Nothing is compressed: ciphertext does not compress. The price is that
+// a blob is read into memory to be served, at most wire.MaxBlobSize.
+//
+// All writes go through one group-committing writer (see batcher) with
+// SyncWrites on, so a write is on disk when its method returns.
+//
+// Keys, with team ids, pseudonyms and blob ids of fixed length:
+//
+//	team/T          teamRecord (JSON)
+//	dev/T/P         deviceRecord (JSON)
+//	inv/T/H         inviteRecord (JSON); H is the hex token hash
+//	blob/T/ID       the blob's bytes
+//	size/T/ID       its size (uint64)
+//	usage/T         bytes of the team's blobs (uint64)
+//	head/T          sequence number of the log's last entry (uint64)
+//	log/T/SEQ       entry: size (uint64) then the id; SEQ is a big-endian uint64
+//	logid/T/ID      the id's sequence number (uint64)
+//	nonce/H         empty, expiring with the nonce; H is the hex SHA-256 of
+//	                pseudonym and nonce, so that these short-lived records
+//	                do not say which devices were active when
+type BadgerStore struct {
+	db  *badger.DB
+	w   *batcher
+	log *slog.Logger
+}
+
+var _ Store = (*BadgerStore)(nil)
+
+// BadgerOptions configures OpenBadgerStore.
+type BadgerOptions struct {
+	// Logger receives Badger's warnings and errors and the store's own;
+	// nil discards them. Neither logs keys or values.
+	Logger *slog.Logger
+}
+
+// OpenBadgerStore opens the store in dir, creating it if needed. It
+// returns ErrLocked if another process has it open. Close it when done.
+func OpenBadgerStore(dir string, opts BadgerOptions) (*BadgerStore, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	db, err := badger.Open(badger.DefaultOptions(dir).
+		WithSyncWrites(true).
+		WithDetectConflicts(false). // the batcher is the only writer
+		WithValueThreshold(1 << 10).
+		WithCompression(options.None).
+		WithMemTableSize(32 << 20).
+		WithNumMemtables(3).
+		WithBlockCacheSize(64 << 20).
+		WithValueLogFileSize(256 << 20).
+		WithNumCompactors(2).
+		WithLogger(badgerLogger{log}).
+		WithLoggingLevel(badger.WARNING))
+	if err != nil {
+		// Badger reports a held lock only as text.
+		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
+			return nil, ErrLocked
+		}
+		return nil, fmt.Errorf("open relay store in %s: %w", dir, err)
+	}
+	return &BadgerStore{db: db, w: newBatcher(db), log: log}, nil
+}
+
+// Close closes the database. Calls made after Close fail.
+func (s *BadgerStore) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close relay store: %w", err)
+	}
+	return nil
+}
+
+type teamRecord struct {
+	Token []byte `json:"token"`           // hash of the operator token
+	Admin string `json:"admin,omitempty"` // the device that used it
+}
+
+type deviceRecord struct {
+	AuthKey   []byte    `json:"auth_key,omitempty"`
+	Role      Role      `json:"role,omitempty"`
+	Status    Status    `json:"status"`
+	Device    []byte    `json:"device,omitempty"`    // while pending
+	Recipient string    `json:"recipient,omitempty"` // while pending
+	Requested time.Time `json:"requested,omitzero"`  // while pending
+}
+
+type inviteRecord struct {
+	Expires time.Time `json:"expires"`
+	UsedBy  string    `json:"used_by,omitempty"`
+}
+
+func key(parts ...string) []byte { return []byte(strings.Join(parts, "/")) }
+
+func logKey(team string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(key("log", team, ""), seq)
+}
+
+func inviteKey(team string, token TokenHash) []byte {
+	return key("inv", team, hex.EncodeToString(token[:]))
+}
+
+// CreateTeam implements Store.
+func (s *BadgerStore) CreateTeam(_ context.Context, team string, token TokenHash) error {
+	return s.w.update(func(txn *badger.Txn) error {
+		var t teamRecord
+		if found, err := getJSON(txn, key("team", team), &t); err != nil || found {
+			return errOr(err, ErrExists)
+		}
+		return setJSON(txn, key("team", team), teamRecord{Token: token[:]})
+	})
+}
+
+// RegisterAdmin implements Store.
+func (s *BadgerStore) RegisterAdmin(_ context.Context, team, pseudonym string, authKey ed25519.PublicKey, token TokenHash) error {
+	return s.w.update(func(txn *badger.Txn) error {
+		var t teamRecord
+		found, err := getJSON(txn, key("team", team), &t)
+		switch {
+		case err != nil:
+			return err
+		case !found || subtle.ConstantTimeCompare(t.Token, token[:]) != 1:
+			return ErrBadToken
+		case t.Admin != "":
+			return usedBy(txn, team, t.Admin, pseudonym, authKey, ErrExists)
+		}
+		t.Admin = pseudonym
+		if err := setJSON(txn, key("team", team), t); err != nil {
+			return err
+		}
+		return setJSON(txn, key("dev", team, pseudonym), deviceRecord{AuthKey: authKey, Role: RoleAdmin, Status: StatusActive})
+	})
+}
+
+// usedBy decides a retry with a token already used by user: it succeeds
+// for the same device with the same key, if not revoked since, and fails
+// with refusal otherwise.
+func usedBy(txn *badger.Txn, team, user, pseudonym string, authKey ed25519.PublicKey, refusal error) error {
+	if user != pseudonym {
+		return refusal
+	}
+	var d deviceRecord
+	found, err := getJSON(txn, key("dev", team, pseudonym), &d)
+	switch {
+	case err != nil:
+		return err
+	case found && d.Status != StatusRevoked && bytes.Equal(d.AuthKey, authKey):
+		return nil
+	}
+	return refusal
+}
+
+// Device implements Store.
+func (s *BadgerStore) Device(_ context.Context, team, pseudonym string) (Device, error) {
+	var d deviceRecord
+	err := s.db.View(func(txn *badger.Txn) error {
+		found, err := getJSON(txn, key("dev", team, pseudonym), &d)
+		if err != nil || !found {
+			return errOr(err, ErrNotFound)
+		}
+		return nil
+	})
+	if err != nil {
+		return Device{}, err
+	}
+	return Device{Pseudonym: pseudonym, AuthKey: d.AuthKey, Role: d.Role, Status: d.Status}, nil
+}
+
+// CreateInvite implements Store.
+func (s *BadgerStore) CreateInvite(_ context.Context, team string, token TokenHash, expires time.Time) error {
+	return s.w.update(func(txn *badger.Txn) error {
+		return setJSON(txn, inviteKey(team, token), inviteRecord{Expires: expires})
+	})
+}
+
+// Join implements Store.
+func (s *BadgerStore) Join(_ context.Context, team string, token TokenHash, a wire.Applicant, now time.Time) error {
+	return s.w.update(func(txn *badger.Txn) error {
+		var inv inviteRecord
+		found, err := getJSON(txn, inviteKey(team, token), &inv)
+		switch {
+		case err != nil:
+			return err
+		case !found:
+			return ErrBadToken
+		case inv.UsedBy != "":
+			return usedBy(txn, team, inv.UsedBy, a.Pseudonym, a.AuthKey, ErrBadToken)
+		case !now.Before(inv.Expires):
+			return ErrBadToken
+		}
+		var d deviceRecord
+		if found, err := getJSON(txn, key("dev", team, a.Pseudonym), &d); err != nil || found {
+			return errOr(err, ErrExists)
+		}
+		inv.UsedBy = a.Pseudonym
+		if err := setJSON(txn, inviteKey(team, token), inv); err != nil {
+			return err
+		}
+		return setJSON(txn, key("dev", team, a.Pseudonym), deviceRecord{
+			AuthKey: a.AuthKey, Role: RoleMember, Status: StatusPending,
+			Device: a.Device, Recipient: a.Recipient, Requested: a.Requested,
+		})
+	})
+}
+
+// PendingJoins implements Store.
+func (s *BadgerStore) PendingJoins(_ context.Context, team string) ([]wire.Applicant, error) {
+	joins := []wire.Applicant{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		return eachDevice(txn, team, func(pseudonym string, d deviceRecord) {
+			if d.Status == StatusPending {
+				joins = append(joins, wire.Applicant{
+					Pseudonym: pseudonym, AuthKey: d.AuthKey,
+					Device: d.Device, Recipient: d.Recipient, Requested: d.Requested,
+				})
+			}
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(joins, func(a, b wire.Applicant) int { return a.Requested.Compare(b.Requested) })
+	return joins, nil
+}
+
+// eachDevice calls fn for every device of team.
+func eachDevice(txn *badger.Txn, team string, fn func(pseudonym string, d deviceRecord)) error {
+	prefix := key("dev", team, "")
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 16})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		var d deviceRecord
+		if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &d) }); err != nil {
+			return fmt.Errorf("read device record: %w", err)
+		}
+		fn(string(it.Item().Key()[len(prefix):]), d)
+	}
+	return nil
+}
+
+// Approve implements Store.
+func (s *BadgerStore) Approve(_ context.Context, team, pseudonym string) error {
+	return s.w.update(func(txn *badger.Txn) error {
+		var d deviceRecord
+		found, err := getJSON(txn, key("dev", team, pseudonym), &d)
+		switch {
+		case err != nil:
+			return err
+		case !found:
+			return ErrNotFound
+		case d.Status == StatusRevoked:
+			return ErrRevoked
+		case d.Status == StatusActive:
+			return nil
+		}
+		return setJSON(txn, key("dev", team, pseudonym), deviceRecord{AuthKey: d.AuthKey, Role: RoleMember, Status: StatusActive})
+	})
+}
+
+// Revoke implements Store.
+func (s *BadgerStore) Revoke(_ context.Context, team, pseudonym string) error {
+	return s.w.update(func(txn *badger.Txn) error {
+		var d deviceRecord
+		found, err := getJSON(txn, key("dev", team, pseudonym), &d)
+		switch {
+		case err != nil:
+			return err
+		case !found:
+			return ErrNotFound
+		case d.Status == StatusRevoked:
+			return nil
+		case d.Status == StatusActive && d.Role == RoleAdmin:
+			admins := 0
+			err := eachDevice(txn, team, func(_ string, o deviceRecord) {
+				if o.Status == StatusActive && o.Role == RoleAdmin {
+					admins++
+				}
+			})
+			if err != nil {
+				return err
+			}
+			if admins == 1 {
+				return ErrLastAdmin
+			}
+		}
+		return setJSON(txn, key("dev", team, pseudonym), deviceRecord{Status: StatusRevoked})
+	})
+}
+
+// PutBlob implements Store.
+func (s *BadgerStore) PutBlob(_ context.Context, team, id string, data []byte, quota int64) (created bool, err error) {
+	err = s.w.update(func(txn *badger.Txn) error {
+		created = false
+		if _, found, err := getUint(txn, key("size", team, id)); err != nil || found {
+			return err
+		}
+		usage, _, err := getUint(txn, key("usage", team))
+		if err != nil {
+			return err
+		}
+		size := uint64(len(data))
+		if quota > 0 && usage+size > uint64(quota) {
+			return ErrQuotaExceeded
+		}
+		for _, kv := range [][2][]byte{
+			{key("blob", team, id), data},
+			{key("size", team, id), u64(size)},
+			{key("usage", team), u64(usage + size)},
+		} {
+			if err := txn.Set(kv[0], kv[1]); err != nil {
+				return err
+			}
+		}
+		created = true
+		return nil
+	})
+	return created, err
+}
+
+// MissingBlobs implements Store.
+func (s *BadgerStore) MissingBlobs(_ context.Context, team string, ids []string) ([]string, error) {
+	missing := []string{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		seen := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			if _, found, err := getUint(txn, key("size", team, id)); err != nil {
+				return err
+			} else if !found {
+				missing = append(missing, id)
+			}
+		}
+		return nil
+	})
+	return missing, err
+}
+
+// OpenBlob implements Store.
+func (s *BadgerStore) OpenBlob(_ context.Context, team, id string) (io.ReadSeekCloser, error) {
+	var data []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(key("blob", team, id))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		data, err = item.ValueCopy(nil)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return nopCloser{bytes.NewReader(data)}, nil
+}
+
+type nopCloser struct{ io.ReadSeeker }
+
+func (nopCloser) Close() error { return nil }
+
+// Usage implements Store.
+func (s *BadgerStore) Usage(_ context.Context, team string) (int64, error) {
+	var usage uint64
+	err := s.db.View(func(txn *badger.Txn) (err error) {
+		usage, _, err = getUint(txn, key("usage", team))
+		return err
+	})
+	return int64(usage), err
+}
+
+// Append implements Store.
+func (s *BadgerStore) Append(_ context.Context, team string, ids []string) ([]wire.Entry, error) {
+	var entries []wire.Entry
+	err := s.w.update(func(txn *badger.Txn) error {
+		sizes := make(map[string]uint64, len(ids))
+		missing := 0
+		for _, id := range ids {
+			if _, ok := sizes[id]; ok {
+				continue
+			}
+			size, found, err := getUint(txn, key("size", team, id))
+			if err != nil {
+				return err
+			}
+			if !found {
+				missing++
+			}
+			sizes[id] = size
+		}
+		if missing > 0 {
+			return &MissingBlobsError{Missing: missing}
+		}
+		head, _, err := getUint(txn, key("head", team))
+		if err != nil {
+			return err
+		}
+		entries = make([]wire.Entry, 0, len(sizes))
+		for _, id := range ids {
+			size, ok := sizes[id]
+			if !ok {
+				continue // a repeated id, done
+			}
+			delete(sizes, id)
+			seq, found, err := getUint(txn, key("logid", team, id))
+			if err != nil {
+				return err
+			}
+			if !found {
+				head++
+				seq = head
+				if err := appendEntry(txn, team, seq, id, size); err != nil {
+					return err
+				}
+			}
+			entries = append(entries, wire.Entry{Seq: seq, ID: id, Size: int64(size)})
+		}
+		slices.SortFunc(entries, func(a, b wire.Entry) int { return cmp.Compare(a.Seq, b.Seq) })
+		return txn.Set(key("head", team), u64(head))
+	})
+	return entries, err
+}
+
+func appendEntry(txn *badger.Txn, team string, seq uint64, id string, size uint64) error {
+	if err := txn.Set(logKey(team, seq), append(u64(size), id...)); err != nil {
+		return err
+	}
+	return txn.Set(key("logid", team, id), u64(seq))
+}
+
+// ReadLog implements Store.
+func (s *BadgerStore) ReadLog(_ context.Context, team string, since uint64, limit int) ([]wire.Entry, uint64, error) {
+	entries := []wire.Entry{}
+	var head uint64
+	err := s.db.View(func(txn *badger.Txn) (err error) {
+		if head, _, err = getUint(txn, key("head", team)); err != nil || since >= head {
+			return err
+		}
+		prefix := key("log", team, "")
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: min(limit, 100)})
+		defer it.Close()
+		for it.Seek(logKey(team, since+1)); it.Valid() && len(entries) < limit; it.Next() {
+			k := it.Item().Key()
+			err := it.Item().Value(func(v []byte) error {
+				if len(v) < 8 {
+					return errors.New("log entry is damaged")
+				}
+				entries = append(entries, wire.Entry{
+					Seq:  binary.BigEndian.Uint64(k[len(prefix):]),
+					ID:   string(v[8:]),
+					Size: int64(binary.BigEndian.Uint64(v)),
+				})
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return entries, head, err
+}
+
+// Seen implements wire.NonceStore.
+func (s *BadgerStore) Seen(pseudonym, nonce string, expiry time.Time) bool {
+	seen := true
+	err := s.w.update(func(txn *badger.Txn) error {
+		sum := sha256.Sum256([]byte(pseudonym + "/" + nonce))
+		k := key("nonce", hex.EncodeToString(sum[:]))
+		_, err := txn.Get(k)
+		switch {
+		case err == nil:
+			seen = true
+			return nil
+		case !errors.Is(err, badger.ErrKeyNotFound):
+			return err
+		}
+		seen = false
+		e := badger.NewEntry(k, nil)
+		e.ExpiresAt = uint64(expiry.Unix())
+		return txn.SetEntry(e)
+	})
+	if err != nil {
+		s.log.Error("cannot record a request nonce; refusing the request", "err", err)
+		return true
+	}
+	return seen
+}
+
+func getJSON(txn *badger.Txn, k []byte, v any) (found bool, err error) {
+	item, err := txn.Get(k)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, item.Value(func(b []byte) error { return json.Unmarshal(b, v) })
+}
+
+func setJSON(txn *badger.Txn, k []byte, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return txn.Set(k, b)
+}
+
+func getUint(txn *badger.Txn, k []byte) (n uint64, found bool, err error) {
+	item, err := txn.Get(k)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	err = item.Value(func(b []byte) error {
+		if len(b) != 8 {
+			return errors.New("counter is damaged")
+		}
+		n = binary.BigEndian.Uint64(b)
+		return nil
+	})
+	return n, true, err
+}
+
+// errOr returns err if it is not nil and otherwise refusal; for "read,
+// then refuse if found" checks.
+func errOr(err, refusal error) error {
+	if err != nil {
+		return err
+	}
+	return refusal
+}
+
+func u64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+// badgerLogger routes Badger's messages to slog. Badger logs file names
+// and sizes, never keys or values.
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error(badgerMsg(f, a)) }
+func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn(badgerMsg(f, a)) }
+func (b badgerLogger) Infof(f string, a ...any)    { b.l.Debug(badgerMsg(f, a)) }
+func (b badgerLogger) Debugf(f string, a ...any)   { b.l.Debug(badgerMsg(f, a)) }
+
+func badgerMsg(f string, a []any) string {
+	return "badger: " + strings.TrimSpace(fmt.Sprintf(f, a...))
+}
