@@ -13,6 +13,8 @@ package engine
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -364,7 +366,10 @@ func (e *Engine) get(ctx context.Context, id string, limit int64) ([]byte, error
 		rc.Close()
 		if err == nil {
 			if int64(buf.Len()) > limit {
-				return nil, fmt.Errorf("a blob is larger than %d bytes", limit)
+				return nil, fmt.Errorf("%w: a blob is larger than %d bytes", client.ErrProtocol, limit)
+			}
+			if sum := sha256.Sum256(buf.Bytes()); hex.EncodeToString(sum[:]) != id {
+				return nil, fmt.Errorf("%w: the relay served a blob that does not match its id", client.ErrProtocol)
 			}
 			return buf.Bytes(), nil
 		}
