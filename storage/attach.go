@@ -38,6 +38,13 @@ func (v *Vault) blobPath(blob string) string {
 // may be empty, in which case it is guessed from the name and content.
 // Memory use is constant whatever the size of src.
 func (v *Vault) ImportAttachment(src io.Reader, name, mediaType string, about []string) (*Record, error) {
+	return v.ImportAttachmentTo(src, name, mediaType, about, "")
+}
+
+// ImportAttachmentTo is ImportAttachment for a file that only the members
+// of a restricted audience may read (see Testimony.Audience); an empty
+// audience means the whole team.
+func (v *Vault) ImportAttachmentTo(src io.Reader, name, mediaType string, about []string, audience string) (*Record, error) {
 	name = filepath.Base(strings.TrimSpace(name))
 	if name == "." || name == string(filepath.Separator) {
 		return nil, errors.New("import attachment: the file name is empty")
@@ -46,22 +53,14 @@ func (v *Vault) ImportAttachment(src io.Reader, name, mediaType string, about []
 	if mediaType == "" {
 		mediaType = guessMediaType(name, br)
 	}
-	blob := NewID()
-	size, sum, parts, err := v.writeBlob(blob, br)
-	if err != nil {
+	a := &record.Attachment{Name: name, MediaType: mediaType, Blob: NewID(), About: about, Audience: audience}
+	var err error
+	if a.Size, a.SHA256, a.Parts, err = v.writeBlob(a, br); err != nil {
 		return nil, fmt.Errorf("import attachment %s: %w", name, err)
 	}
-	rec, err := v.Add(&record.Attachment{
-		Name:      name,
-		MediaType: mediaType,
-		Size:      size,
-		SHA256:    sum,
-		Blob:      blob,
-		Parts:     parts,
-		About:     about,
-	})
+	rec, err := v.Add(a)
 	if err != nil {
-		if rmErr := os.Remove(v.blobPath(blob)); rmErr != nil {
+		if rmErr := os.Remove(v.blobPath(a.Blob)); rmErr != nil {
 			v.opts.Logger.Warn("removing an attachment file whose record was not saved failed", "err", rmErr)
 		}
 		return nil, fmt.Errorf("import attachment %s: %w", name, err)
@@ -77,13 +76,17 @@ func guessMediaType(name string, br *bufio.Reader) string {
 	return http.DetectContentType(head)
 }
 
-// writeBlob encrypts src into blobs/<blob>.age through a synced temp file
-// and returns the plaintext size and SHA-256, and the ids of the
+// writeBlob encrypts src into the file of attachment a through a synced
+// temp file and returns the plaintext size and SHA-256, and the ids of the
 // ciphertext's parts.
-func (v *Vault) writeBlob(blob string, src io.Reader) (size int64, sum string, parts []string, err error) {
+func (v *Vault) writeBlob(a *record.Attachment, src io.Reader) (size int64, sum string, parts []string, err error) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	if err := v.recordsWritable(copyBufferSize); err != nil {
+		return 0, "", nil, err
+	}
+	to, err := v.recipientFor(a)
+	if err != nil {
 		return 0, "", nil, err
 	}
 	dir := filepath.Join(v.dir, blobDirName)
@@ -99,7 +102,7 @@ func (v *Vault) writeBlob(blob string, src io.Reader) (size int64, sum string, p
 
 	ph := &partHasher{}
 	out := io.MultiWriter(&spaceCheckingWriter{w: tmp, dir: v.dir, min: v.opts.MinFreeBytes}, ph)
-	w, err := age.Encrypt(out, v.recipient)
+	w, err := age.Encrypt(out, to)
 	if err != nil {
 		return 0, "", nil, err
 	}
@@ -116,7 +119,7 @@ func (v *Vault) writeBlob(blob string, src io.Reader) (size int64, sum string, p
 	if err := tmp.Close(); err != nil {
 		return 0, "", nil, err
 	}
-	if err := os.Rename(tmp.Name(), v.blobPath(blob)); err != nil {
+	if err := os.Rename(tmp.Name(), v.blobPath(a.Blob)); err != nil {
 		return 0, "", nil, err
 	}
 	if err := syncDir(dir); err != nil {

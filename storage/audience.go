@@ -80,12 +80,17 @@ func (v *Vault) useAudiences(auds []audience) {
 func (v *Vault) epoch() uint64 { return v.audiences[len(v.audiences)-1].Epoch }
 
 // identities returns every key an incoming envelope may be encrypted to:
-// the audiences, newest first, then the device's own key (for key
-// envelopes addressed to this device).
+// the team's audiences, newest first, the restricted audiences, then the
+// device's own key (for key envelopes addressed to this device).
 func (v *Vault) identities() []age.Identity {
-	ids := make([]age.Identity, 0, len(v.audiences)+1)
+	ids := make([]age.Identity, 0, len(v.audiences)+len(v.restricted)+1)
 	for i := len(v.audiences) - 1; i >= 0; i-- {
 		ids = append(ids, v.audiences[i].id)
+	}
+	for _, r := range v.restricted {
+		for _, k := range r.Keys {
+			ids = append(ids, k.id)
+		}
 	}
 	return append(ids, v.identity)
 }

@@ -305,7 +305,12 @@ func (v *Vault) importChunk(txn *badger.Txn, bodies []record.Body, encoded [][]b
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for i := range next {
-				cts[i], ids[i], errs[i] = envelope.Seal(*revs[i], v.signer, v.recipient)
+				to, err := v.recipientFor(bodies[i])
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				cts[i], ids[i], errs[i] = envelope.Seal(*revs[i], v.signer, to)
 			}
 		})
 	}
@@ -340,7 +345,13 @@ func (v *Vault) writeRevision(txn *badger.Txn, id string, k record.Kind, op stri
 	if err != nil {
 		return nil, err
 	}
-	ct, envID, err := envelope.Seal(*rev, v.signer, v.recipient)
+	to := v.recipient
+	if b != nil {
+		if to, err = v.recipientFor(b); err != nil {
+			return nil, err
+		}
+	}
+	ct, envID, err := envelope.Seal(*rev, v.signer, to)
 	if err != nil {
 		return nil, err
 	}

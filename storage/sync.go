@@ -415,12 +415,20 @@ func (v *Vault) applyGrant(txn *badger.Txn, team *TeamState, author *Member, o *
 	if !g.To.Equal(v.DeviceKey()) {
 		return errors.New("key grant addressed to another device"), nil
 	}
-	trusted := author != nil && !author.Removed && author.Role == RoleAdmin
+	// Team audience keys come from admins (or, when joining, the inviter);
+	// a restricted audience's key may come from any member.
+	trusted := author != nil && !author.Removed && (author.Role == RoleAdmin || len(g.Audiences) == 0)
 	if !team.Joined {
 		trusted = Fingerprint(rev.Author) == team.Inviter
 	}
 	if !trusted {
-		return fmt.Errorf("key grant signed by %s, who is not an admin this device trusts", Fingerprint(rev.Author)), nil
+		return fmt.Errorf("key grant signed by %s, who may not grant these keys", Fingerprint(rev.Author)), nil
+	}
+	if err := v.receiveRestricted(txn, g.Restricted); err != nil {
+		return err, nil
+	}
+	if len(g.Audiences) == 0 {
+		return nil, nil
 	}
 	auds := v.audiences
 	if !team.Joined {

@@ -127,9 +127,10 @@ type rosterEntry struct {
 // keyGrant is the body of a key revision: audience keys, and for a new
 // member the roster as the granting admin knows it.
 type keyGrant struct {
-	To        ed25519.PublicKey `json:"to"`
-	Audiences []audience        `json:"audiences"`
-	Roster    []Member          `json:"roster,omitempty"`
+	To         ed25519.PublicKey `json:"to"`
+	Audiences  []audience        `json:"audiences,omitempty"`
+	Roster     []Member          `json:"roster,omitempty"`
+	Restricted []Restricted      `json:"restricted,omitempty"`
 }
 
 // Team returns the vault's team membership, or ErrNoTeam.
@@ -301,6 +302,9 @@ func (v *Vault) Expel(device ed25519.PublicKey) error {
 			return err
 		}
 		v.useAudiences(append(slices.Clone(v.audiences), *next))
+		if err := v.rotateRestricted(txn, device); err != nil {
+			return err
+		}
 		roster, err := members(txn)
 		if err != nil {
 			return err

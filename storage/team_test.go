@@ -340,3 +340,49 @@ func TestSealedTestimonyWinsOverAConcurrentEdit(t *testing.T) {
 		}
 	}
 }
+
+func TestRestrictedAudienceKeepsOthersOut(t *testing.T) {
+	log, vs := newTeam(t, 3)
+	a, b, c := vs[0], vs[1], vs[2]
+	lawyers, err := a.CreateAudience("lawyers of the case", []ed25519.PublicKey{b.DeviceKey()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	photo := []byte("photo of injuries, restricted")
+	att, err := a.ImportAttachmentTo(bytes.NewReader(photo), "injuries.jpg", "", nil, lawyers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := mustAdd(t, a, &record.Testimony{Interviewee: "Victim", Consent: record.Consent{Scopes: []string{"legal"}},
+		Text: "names the guard", Audience: lawyers, Attachments: []string{att.ID}})
+	log.exchange(t, a, b, c)
+
+	if _, err := b.Get(tm.ID); err != nil {
+		t.Fatalf("audience member cannot read the testimony: %v", err)
+	}
+	var got bytes.Buffer
+	if _, err := b.ExportAttachment(att.ID, &got); err != nil || !bytes.Equal(got.Bytes(), photo) {
+		t.Fatalf("audience member cannot read the attachment: %v", err)
+	}
+	for _, id := range []string{tm.ID, att.ID} {
+		if _, err := c.Get(id); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("a member outside the audience has %s: %v", id, err)
+		}
+	}
+	if auds, _ := c.Audiences(); len(auds) != 0 {
+		t.Fatalf("outsider holds audiences: %+v", auds)
+	}
+	if _, err := c.Add(&record.Testimony{Interviewee: "x", Consent: record.Consent{Scopes: []string{"team"}}, Text: "y", Audience: lawyers}); err == nil {
+		t.Fatal("an outsider wrote to a restricted audience it does not hold")
+	}
+
+	// Removing B rotates the audience: what A writes next, B cannot read.
+	if err := a.Expel(b.DeviceKey()); err != nil {
+		t.Fatal(err)
+	}
+	later := mustAdd(t, a, &record.Testimony{Interviewee: "Victim", Consent: record.Consent{Scopes: []string{"legal"}}, Text: "after B left", Audience: lawyers})
+	log.exchange(t, a, b, c)
+	if _, err := b.Get(later.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("removed member reads the rotated audience: %v", err)
+	}
+}

@@ -77,8 +77,9 @@ type Vault struct {
 	// key file with a new store key. It is cleared on Close.
 	passphrase []byte
 	signer     ed25519.PrivateKey
-	identity   age.Identity  // the device's own key
-	audiences  []audience    // oldest first
+	identity   age.Identity // the device's own key
+	audiences  []audience   // oldest first
+	restricted map[string]*Restricted
 	recipient  age.Recipient // the newest audience: new envelopes go to it
 	clock      *hlc.Clock
 }
@@ -202,6 +203,9 @@ func open(dir string, s *keyfile.Secrets, passphrase string, opts Options) (*Vau
 		if auds, err = loadAudiences(txn); err != nil {
 			return err
 		}
+		if v.restricted, err = loadRestricted(txn); err != nil {
+			return err
+		}
 		v.team, err = loadTeamStatus(txn)
 		return err
 	}); err != nil {
@@ -253,7 +257,7 @@ func (v *Vault) Close() error {
 	clear(v.secrets.StoreKey)
 	clear(v.signer)
 	clear(v.passphrase)
-	v.secrets, v.passphrase, v.signer, v.identity, v.audiences, v.recipient = nil, nil, nil, nil, nil, nil
+	v.secrets, v.passphrase, v.signer, v.identity, v.audiences, v.restricted, v.recipient = nil, nil, nil, nil, nil, nil, nil
 	if err != nil {
 		return fmt.Errorf("lock vault: %w", err)
 	}

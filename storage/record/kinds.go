@@ -224,6 +224,9 @@ type Testimony struct {
 	Attachments []string `json:"attachments,omitempty"` // Attachment record ids
 	// Amends is the id of the sealed testimony this one corrects.
 	Amends string `json:"amends,omitempty"`
+	// Audience, if set, is the id of a restricted audience: only its
+	// members' devices receive a key that can read the testimony.
+	Audience string `json:"audience,omitempty"`
 }
 
 // Consent records what the interviewee allowed to be done with the account.
@@ -266,6 +269,9 @@ func (t *Testimony) Validate() error {
 		return err
 	}
 	if err := checkIDs(k, "attachments", t.Attachments, false); err != nil {
+		return err
+	}
+	if err := checkID(k, "audience", t.Audience, false); err != nil {
 		return err
 	}
 	return checkID(k, "amends", t.Amends, false)
@@ -322,6 +328,9 @@ type Attachment struct {
 	// resume a transfer at the first missing one.
 	Parts []string `json:"parts"`
 	About []string `json:"about,omitempty"`
+	// Audience, if set, is the id of the restricted audience the file and
+	// its record are encrypted to (see Testimony.Audience).
+	Audience string `json:"audience,omitempty"`
 }
 
 // PartSize is the size of every attachment part but the last.
@@ -353,6 +362,9 @@ func (a *Attachment) Validate() error {
 		if !hexSHA256.MatchString(p) {
 			return fieldErr(k, fmt.Sprintf("parts[%d]", i), "is not 64 lower-case hex digits")
 		}
+	}
+	if err := checkID(k, "audience", a.Audience, false); err != nil {
+		return err
 	}
 	return checkIDs(k, "about", a.About, false)
 }
