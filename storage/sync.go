@@ -611,7 +611,9 @@ func (v *Vault) Quarantined() ([]Quarantine, error) {
 
 // Gaps returns, per author fingerprint, the sequence numbers below the
 // highest one received that are missing: revisions a relay may be
-// withholding. The device's own revisions are not checked.
+// withholding. The device's own revisions are not checked. A gap is a
+// hint, not proof: revisions this device cannot decrypt (key grants for
+// other members, restricted audiences it is not in) leave gaps too.
 func (v *Vault) Gaps() (map[string][]uint64, error) {
 	gaps := map[string][]uint64{}
 	own := hex.EncodeToString(v.DeviceKey())

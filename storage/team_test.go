@@ -386,3 +386,30 @@ func TestRestrictedAudienceKeepsOthersOut(t *testing.T) {
 		t.Fatalf("removed member reads the rotated audience: %v", err)
 	}
 }
+
+func TestWithheldRevisionShowsAsAGap(t *testing.T) {
+	log, vs := newTeam(t, 2)
+	a, b := vs[0], vs[1]
+	mustAdd(t, a, &record.Note{Text: "one"})
+	log.exchange(t, a, b)
+	mustAdd(t, a, &record.Note{Text: "withheld by the relay"})
+	mustAdd(t, a, &record.Note{Text: "three"})
+	out, _ := a.Outbox(10)
+	a.Acknowledge(out[len(out)-1].Pos)
+	for _, o := range out[1:] { // the relay drops the first of the two
+		if _, err := b.Receive(o.CT); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gaps, err := b.Gaps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := gaps[Fingerprint(a.DeviceKey())]; len(got) != 1 {
+		t.Fatalf("gaps of A seen by B: %v, want one", gaps)
+	}
+	b.Receive(out[0].CT) // the relay relents
+	if gaps, _ := b.Gaps(); len(gaps) != 0 {
+		t.Fatalf("gaps after everything arrived: %v", gaps)
+	}
+}
