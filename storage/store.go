@@ -10,6 +10,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/letapis/letapis/storage/hlc"
+	"github.com/letapis/letapis/storage/kv"
 )
 
 // openStore opens (creating if needed) the encrypted Badger store in dir.
@@ -28,7 +29,7 @@ func openStore(dir string, key []byte, log *slog.Logger, readOnly bool) (*badger
 		WithNumCompactors(2).
 		WithCompactL0OnClose(true).
 		WithSyncWrites(true).
-		WithLogger(badgerLogger{log}).
+		WithLogger(kv.Logger(log)).
 		WithLoggingLevel(badger.WARNING).
 		WithReadOnly(readOnly)
 	db, err := badger.Open(opts)
@@ -43,21 +44,6 @@ func openStore(dir string, key []byte, log *slog.Logger, readOnly bool) (*badger
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	return db, nil
-}
-
-// badgerLogger routes Badger's messages to slog. Badger logs file names
-// and sizes, never keys or values.
-type badgerLogger struct{ l *slog.Logger }
-
-func (b badgerLogger) Errorf(f string, a ...any) { b.l.Error(badgerMsg(f, a)) }
-func (b badgerLogger) Warningf(f string, a ...any) {
-	b.l.Warn(badgerMsg(f, a))
-}
-func (b badgerLogger) Infof(f string, a ...any)  { b.l.Debug(badgerMsg(f, a)) }
-func (b badgerLogger) Debugf(f string, a ...any) { b.l.Debug(badgerMsg(f, a)) }
-
-func badgerMsg(f string, a []any) string {
-	return "badger: " + strings.TrimSpace(fmt.Sprintf(f, a...))
 }
 
 // Store key prefixes; see the package documentation.
@@ -75,29 +61,19 @@ const (
 
 func key(parts ...string) []byte { return []byte(strings.Join(parts, "")) }
 
-// getJSON reads and decodes a JSON value; found is false if the key is absent.
+// getJSON reads and decodes a JSON value; found is false if the key is
+// absent. A value that does not decode means damaged vault data.
 func getJSON(txn *badger.Txn, k []byte, v any) (found bool, err error) {
-	item, err := txn.Get(k)
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	err = item.Value(func(b []byte) error { return json.Unmarshal(b, v) })
-	if err != nil {
+	found, err = kv.GetJSON(txn, k, v)
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &syntax) || errors.As(err, &typ) {
 		return true, fmt.Errorf("%w: value of %s: %w", ErrDamaged, strings.SplitAfter(string(k), "/")[0], err)
 	}
-	return true, nil
+	return found, err
 }
 
-func setJSON(txn *badger.Txn, k []byte, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return txn.Set(k, b)
-}
+var setJSON = kv.SetJSON
 
 func (v *Vault) loadClock() (hlc.Timestamp, error) {
 	var ts hlc.Timestamp

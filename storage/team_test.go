@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"path/filepath"
 	"testing"
-
-	"filippo.io/age"
 
 	"github.com/letapis/letapis/storage/envelope"
 	"github.com/letapis/letapis/storage/record"
@@ -260,7 +257,7 @@ func TestForgedSignatureIsQuarantinedByEveryMember(t *testing.T) {
 	_, stranger, _ := ed25519.GenerateKey(rand.Reader)
 	rev := envelope.Revision{Record: NewID(), ID: NewID(), Author: a.DeviceKey(), Seq: 999,
 		Time: a.clock.Now(), Kind: "note", Schema: 1, Op: "put", Body: json.RawMessage(`{"text":"forged"}`)}
-	log.entries = append(log.entries, forge(t, rev, stranger, a.recipient))
+	log.entries = append(log.entries, craftEnvelope(t, rev, stranger, a.recipient))
 	log.exchange(t, vs...)
 	for _, v := range vs {
 		if _, err := v.Get(rev.Record); !errors.Is(err, ErrNotFound) {
@@ -270,23 +267,6 @@ func TestForgedSignatureIsQuarantinedByEveryMember(t *testing.T) {
 			t.Errorf("%d quarantined, want 1", len(qs))
 		}
 	}
-}
-
-// forge builds an envelope signed by the wrong key.
-func forge(t *testing.T, rev envelope.Revision, sign ed25519.PrivateKey, to age.Recipient) []byte {
-	t.Helper()
-	msg, _ := json.Marshal(rev)
-	sig := ed25519.Sign(sign, append([]byte("letapis/envelope/v1\n"), msg...))
-	plain := make([]byte, envelope.PaddedSize(5+len(msg)+len(sig)))
-	plain[0] = 1
-	binary.BigEndian.PutUint32(plain[1:5], uint32(len(msg)))
-	copy(plain[5:], msg)
-	copy(plain[5+len(msg):], sig)
-	var out bytes.Buffer
-	w, _ := age.Encrypt(&out, to)
-	w.Write(plain)
-	w.Close()
-	return out.Bytes()
 }
 
 func TestAttachmentReachesMembersAndDeletionDestroysIt(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dustin/go-humanize"
 
 	"github.com/letapis/letapis/storage/hlc"
 	"github.com/letapis/letapis/storage/keyfile"
@@ -399,20 +400,7 @@ func checkFree(dir string, need int64) error {
 	}
 	if free < uint64(need) {
 		return fmt.Errorf("%w: %s free, %s needed (free some space and try again)",
-			ErrDiskFull, humanBytes(free), humanBytes(uint64(need)))
+			ErrDiskFull, humanize.IBytes(free), humanize.IBytes(uint64(need)))
 	}
 	return nil
-}
-
-func humanBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -19,7 +19,9 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+
 	"github.com/dgraph-io/badger/v4/options"
+	"github.com/letapis/letapis/storage/kv"
 
 	"github.com/letapis/letapis/sync/wire"
 )
@@ -90,7 +92,7 @@ func OpenBadgerStore(dir string, opts BadgerOptions) (*BadgerStore, error) {
 		WithBlockCacheSize(64 << 20).
 		WithValueLogFileSize(256 << 20).
 		WithNumCompactors(2).
-		WithLogger(badgerLogger{log}).
+		WithLogger(kv.Logger(log)).
 		WithLoggingLevel(badger.WARNING))
 	if err != nil {
 		// Badger reports a held lock only as text.
@@ -529,24 +531,10 @@ func (s *BadgerStore) Seen(pseudonym, nonce string, expiry time.Time) bool {
 	return seen
 }
 
-func getJSON(txn *badger.Txn, k []byte, v any) (found bool, err error) {
-	item, err := txn.Get(k)
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return true, item.Value(func(b []byte) error { return json.Unmarshal(b, v) })
-}
-
-func setJSON(txn *badger.Txn, k []byte, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return txn.Set(k, b)
-}
+var (
+	getJSON = kv.GetJSON
+	setJSON = kv.SetJSON
+)
 
 func getUint(txn *badger.Txn, k []byte) (n uint64, found bool, err error) {
 	item, err := txn.Get(k)
@@ -576,16 +564,3 @@ func errOr(err, refusal error) error {
 }
 
 func u64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
-
-// badgerLogger routes Badger's messages to slog. Badger logs file names
-// and sizes, never keys or values.
-type badgerLogger struct{ l *slog.Logger }
-
-func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error(badgerMsg(f, a)) }
-func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn(badgerMsg(f, a)) }
-func (b badgerLogger) Infof(f string, a ...any)    { b.l.Debug(badgerMsg(f, a)) }
-func (b badgerLogger) Debugf(f string, a ...any)   { b.l.Debug(badgerMsg(f, a)) }
-
-func badgerMsg(f string, a []any) string {
-	return "badger: " + strings.TrimSpace(fmt.Sprintf(f, a...))
-}
