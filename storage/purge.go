@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"context"
 	"crypto/rand"
 	"fmt"
 	"os"
@@ -101,29 +100,39 @@ func (v *Vault) shredOrphanBlobs() error {
 	return nil
 }
 
-// copyStore streams every live key of the open store into a new store at
-// dir encrypted with key. Deleted keys are not copied.
+// copyStore copies every live key of the open store into a new store at
+// dir encrypted with key; deleted keys and old versions are left behind.
+// A plain iteration into a write batch keeps memory small and steady,
+// where Badger's parallel Stream allocates gigabytes of buffers even for a
+// small store.
 func (v *Vault) copyStore(dir string, key []byte) error {
 	ndb, err := openStore(dir, key, v.opts.Logger, false)
 	if err != nil {
 		return err
 	}
-	sw := ndb.NewStreamWriter()
-	if err := sw.Prepare(); err != nil {
-		ndb.Close()
-		return err
+	wb := ndb.NewWriteBatch()
+	err = v.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 64})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			val, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			if err := wb.Set(item.KeyCopy(nil), val); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		err = wb.Flush()
+	} else {
+		wb.Cancel()
 	}
-	stream := v.db.NewStream()
-	stream.LogPrefix = "purge"
-	stream.Send = sw.Write
-	if err := stream.Orchestrate(context.Background()); err != nil {
-		sw.Cancel()
-		ndb.Close()
-		return err
+	if cerr := ndb.Close(); err == nil {
+		err = cerr
 	}
-	if err := sw.Flush(); err != nil {
-		ndb.Close()
-		return err
-	}
-	return ndb.Close()
+	return err
 }
