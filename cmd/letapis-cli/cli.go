@@ -12,6 +12,7 @@ import (
 
 	"github.com/letapis/letapis/storage"
 	"github.com/letapis/letapis/storage/record"
+	"github.com/letapis/letapis/sync/client"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -40,6 +41,12 @@ type app struct {
 
 	dir string // the vault directory, once resolved
 
+	// tuneClient, if set, adjusts the relay client of the sync engine
+	// (retry timing); for tests.
+	tuneClient func(*client.Config)
+	// notice tells when the relay does not answer.
+	notice relayNotice
+
 	// flagOrder lists a command's flags in the order its help shows them;
 	// flags not in it follow in alphabetical order.
 	flagOrder []string
@@ -52,7 +59,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *app {
-	return &app{
+	a := &app{
 		stdin:       stdin,
 		stdout:      stdout,
 		stderr:      stderr,
@@ -60,6 +67,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) strin
 		term:        &systemTerminal{stdin: stdin, stderr: stderr},
 		interactive: isTerminal(stdin),
 	}
+	a.notice.a = a
+	return a
 }
 
 func (a *app) main(args []string) int {
@@ -121,10 +130,11 @@ const (
 	groupRecords = "Records"
 	groupRead    = "Reading"
 	groupAttach  = "Attachments"
+	groupTeam    = "Team and sync"
 	groupOther   = "Other"
 )
 
-var groups = []string{groupVault, groupRecords, groupRead, groupAttach, groupOther}
+var groups = []string{groupVault, groupRecords, groupRead, groupAttach, groupTeam, groupOther}
 
 // commands is filled in by init functions of the files that implement
 // them, so that each file carries its own commands' help.
@@ -195,7 +205,11 @@ func isGroup(name string) bool {
 
 func (a *app) printGroup(group string) {
 	w := a.stdout
-	fmt.Fprintf(w, "Commands for %s records:\n\n", group)
+	if _, err := record.ParseKind(group); err == nil {
+		fmt.Fprintf(w, "Commands for %s records:\n\n", group)
+	} else {
+		fmt.Fprintf(w, "The %s commands:\n\n", group)
+	}
 	for _, c := range commands {
 		if strings.HasPrefix(c.name, group+" ") {
 			fmt.Fprintf(w, "  %-24s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
@@ -233,11 +247,14 @@ Global flags (before or after the command):
                 %s
   --json        print JSON on standard output, for scripts
   --yes         do not ask before destructive changes (wipe, delete, seal)
+                or before admitting and removing team members
 
 Environment:
   LETAPIS_VAULT           the vault directory
   LETAPIS_PASSPHRASE      the passphrase; otherwise it is asked on the terminal
   LETAPIS_NEW_PASSPHRASE  the new passphrase for passwd
+  LETAPIS_PROXY           the proxy to reach the relay through, e.g.
+                          socks5://127.0.0.1:9050 for Tor (see --proxy)
 
 Command lines stay in shell history: pass sensitive text through standard
 input (--text-file -, --from-json -) rather than as flag values.
@@ -251,6 +268,13 @@ Getting started:
   letapis-cli testimony add --interviewee "Witness A" --about ID \
       --consent legal --text-file interview.txt
   letapis-cli list
+
+Working in a team (see 'letapis-cli help team create'):
+  letapis-cli team create --relay https://relay.example.org --team ID --token TOKEN
+  letapis-cli team invite                  # on the admin's device
+  letapis-cli team join CODE               # on the new device, an empty vault
+  letapis-cli team approve                 # admin: compare the safety number
+  letapis-cli sync
 
 Run 'letapis-cli help COMMAND' for a command's flags, e.g. 'letapis-cli help person add'.
 (--work-factor N and --min-free BYTES exist for tests only: never use them with a real vault.)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/letapis/letapis/storage"
+	"github.com/letapis/letapis/sync/client"
 )
 
 const testPassphrase = "correct horse battery staple"
@@ -25,6 +26,8 @@ type harness struct {
 	term *fakeTerminal
 	// interactive pretends standard input is a terminal.
 	interactive bool
+	// tune adjusts the relay client of sync commands.
+	tune func(*client.Config)
 }
 
 func newHarness(t *testing.T) *harness {
@@ -72,6 +75,7 @@ func (h *harness) run(stdin string, args ...string) result {
 		a.term = noTerminal{}
 	}
 	a.interactive = h.interactive
+	a.tuneClient = h.tune
 	full := append([]string{"--vault", h.dir, "--work-factor", "10", "--min-free", "1"}, args...)
 	code := a.main(full)
 	return result{stdout: out.String(), stderr: errb.String(), code: code}
@@ -116,10 +120,15 @@ func (h *harness) okJSON(v any, stdin string, args ...string) {
 type fakeTerminal struct {
 	answers []string
 	asked   []string
+	// decide, if set, answers instead of answers.
+	decide func(prompt string) string
 }
 
 func (f *fakeTerminal) next(prompt string) (string, error) {
 	f.asked = append(f.asked, prompt)
+	if f.decide != nil {
+		return f.decide(prompt), nil
+	}
 	if len(f.answers) == 0 {
 		return "", errors.New("fake terminal: no answer left")
 	}

@@ -183,8 +183,11 @@ func (a *app) showRecord(v *storage.Vault, r *storage.Record, amendments []strin
 		}
 		fmt.Fprintf(tw, "%s\t%s\n", k+":", am+refNote(v, am))
 	}
-	if len(r.Heads) > 1 {
-		row("conflict", fmt.Sprintf("%d concurrent versions; the one shown is the latest", len(r.Heads)))
+	switch {
+	case r.Conflict:
+		row("conflict", fmt.Sprintf("%d versions; see 'letapis-cli resolve %s'", len(r.Heads), r.ID))
+	case len(r.Heads) > 1:
+		row("merged", fmt.Sprintf("%d versions edited at the same time, merged field by field", len(r.Heads)))
 	}
 	if r.Deleted {
 		row("deleted", "yes; the content was purged")

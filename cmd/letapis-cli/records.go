@@ -373,6 +373,22 @@ func setAny(fs *flag.FlagSet, names ...string) bool {
 // standard input). The output of 'show --json', a record with its body,
 // is accepted too.
 func readJSONBody[T any](c *applyCtx, path string, k record.Kind) (*T, error) {
+	data, err := readJSONData(c, path, k)
+	if err != nil {
+		return nil, err
+	}
+	body := new(T)
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(body); err != nil {
+		return nil, fmt.Errorf("--from-json: not a %s record: %v", k, err)
+	}
+	return body, nil
+}
+
+// readJSONData reads the JSON of a record body of kind k for --from-json,
+// taking the body out of the output of 'show --json'.
+func readJSONData(c *applyCtx, path string, k record.Kind) ([]byte, error) {
 	var r io.Reader
 	if path == "-" {
 		if c.stdinUsed != "" {
@@ -402,13 +418,7 @@ func readJSONBody[T any](c *applyCtx, path string, k record.Kind) (*T, error) {
 		}
 		data = wrapped.Body
 	}
-	body := new(T)
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(body); err != nil {
-		return nil, fmt.Errorf("--from-json: not a %s record: %v", k, err)
-	}
-	return body, nil
+	return data, nil
 }
 
 // ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -22,19 +23,7 @@ func TestScenario(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "letapis-cli")
-	if runtime.GOOS == "windows" {
-		bin += ".exe"
-	}
-	gotool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gotool); err != nil {
-		gotool = "go"
-	}
-	build := exec.Command(gotool, "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, ".")
 
 	vault := filepath.Join(tmp, "vault")
 	const pass = "a long passphrase for the scenario"
@@ -193,4 +182,53 @@ func TestScenario(t *testing.T) {
 		t.Errorf("vault directory still there after wipe: %v", err)
 	}
 	failWith(1, "letapis-cli: no vault in "+vault+": create one with 'letapis-cli init', or choose another with --vault DIR or LETAPIS_VAULT", nil, "list")
+}
+
+// Binaries built for the tests, once per run of the test binary.
+var (
+	binMu    sync.Mutex
+	binDir   string
+	binBuilt = map[string]string{}
+)
+
+// buildBinary builds the command in package directory pkg without cgo,
+// once, and returns the executable's path.
+func buildBinary(t *testing.T, pkg string) string {
+	t.Helper()
+	binMu.Lock()
+	defer binMu.Unlock()
+	if bin, ok := binBuilt[pkg]; ok {
+		return bin
+	}
+	if binDir == "" {
+		dir, err := os.MkdirTemp("", "letapis-cli-test-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		binDir = dir
+	}
+	name, _ := filepath.Abs(pkg)
+	bin := filepath.Join(binDir, filepath.Base(name))
+	if runtime.GOOS == "windows" {
+		bin += ".exe"
+	}
+	gotool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(gotool); err != nil {
+		gotool = "go"
+	}
+	build := exec.Command(gotool, "build", "-o", bin, pkg)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	}
+	binBuilt[pkg] = bin
+	return bin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
 }

@@ -24,6 +24,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -115,6 +116,15 @@ func (a *app) explain(err error) string {
 		return fe.Error()
 	case errors.Is(err, context.Canceled):
 		return "interrupted"
+	case errors.Is(err, storage.ErrNoTeam):
+		return "this vault is not part of a team: found one with 'letapis-cli team create', or join one with 'letapis-cli team join'"
+	case errors.Is(err, storage.ErrJoining):
+		return "this device is waiting for an admin to approve it; once approved, run 'letapis-cli sync', and then records can be written"
+	case errors.Is(err, storage.ErrNotAdmin):
+		return "only a team admin can do this"
+	}
+	if msg := relayProblem(err); msg != "" {
+		return msg
 	}
 	return err.Error()
 }
@@ -283,21 +293,34 @@ func termIsTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 // confirm asks a yes/no question unless --yes was given. Without a
 // terminal on standard input it refuses, naming the action.
 func (a *app) confirm(action, question string) error {
+	ok, err := a.ask(action, question)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errors.New("cancelled; nothing was changed")
+	}
+	return nil
+}
+
+// ask is confirm for a question among several: it reports a "no" as
+// false instead of an error.
+func (a *app) ask(action, question string) (bool, error) {
 	if a.yes {
-		return nil
+		return true, nil
 	}
 	if !a.interactive {
-		return fmt.Errorf("refusing to %s without confirmation: pass --yes", action)
+		return false, fmt.Errorf("refusing to %s without confirmation: pass --yes", action)
 	}
 	ans, err := a.term.ReadLine(question + " [y/N]")
 	if err != nil {
-		return fmt.Errorf("refusing to %s without confirmation: %v; pass --yes", action, err)
+		return false, fmt.Errorf("refusing to %s without confirmation: %v; pass --yes", action, err)
 	}
 	switch strings.ToLower(strings.TrimSpace(ans)) {
 	case "y", "yes":
-		return nil
+		return true, nil
 	}
-	return errors.New("cancelled; nothing was changed")
+	return false, nil
 }
 
 // confirmWord is confirm for the most destructive actions: the person must
@@ -411,6 +434,58 @@ func (h *warnHandler) WithAttrs(as []slog.Attr) slog.Handler {
 }
 
 func (h *warnHandler) WithGroup(string) slog.Handler { return h }
+
+// relayNotice tells once that the relay does not answer and that the
+// client keeps trying, so that a command does not sit silent through its
+// retries. The relay client reports each failed attempt in its debug log.
+type relayNotice struct {
+	a     *app
+	mu    sync.Mutex
+	shown bool
+}
+
+func (n *relayNotice) attemptFailed(reason string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.shown {
+		n.shown = true
+		n.a.printf("the relay did not answer (%s); trying again", reason)
+	}
+}
+
+// clear forgets the notice and reports whether it was shown.
+func (n *relayNotice) clear() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	shown := n.shown
+	n.shown = false
+	return shown
+}
+
+// noticeHandler passes the relay client's failed attempts to a notice
+// and drops everything else: the sync commands report the rest
+// themselves.
+type noticeHandler struct{ n *relayNotice }
+
+func (h noticeHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h noticeHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message != "relay request attempt failed" {
+		return nil
+	}
+	reason := "no answer"
+	r.Attrs(func(at slog.Attr) bool {
+		if at.Key == "reason" {
+			reason = at.Value.String()
+		}
+		return true
+	})
+	h.n.attemptFailed(reason)
+	return nil
+}
+
+func (h noticeHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h noticeHandler) WithGroup(string) slog.Handler      { return h }
 
 // ---------------------------------------------------------------------------
 // Help
