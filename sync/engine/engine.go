@@ -381,14 +381,19 @@ func (e *Engine) get(ctx context.Context, id string, limit int64) ([]byte, error
 
 // Run syncs until ctx is done: a pass, then a wait for news from the relay
 // (a long-polling log request) or a Kick, then another pass. After a
-// failed pass it waits with capped, jittered backoff. It returns ctx's
-// error.
+// failed pass it waits with capped, jittered backoff, except for failures
+// that waiting cannot mend (the relay refuses or does not know this
+// device, its certificate is refused): those end Run with the error.
+// Otherwise it returns ctx's error.
 func (e *Engine) Run(ctx context.Context) error {
 	failures := 0
 	for {
 		if _, err := e.Once(ctx); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
+			}
+			if permanent(err) {
+				return err
 			}
 			failures++
 			e.log.Warn("sync pass failed; will try again", "failures", failures)
@@ -425,6 +430,12 @@ func (e *Engine) waitForNews(ctx context.Context) bool {
 	case <-done:
 	}
 	return true
+}
+
+// permanent reports whether a failed pass needs a person, not a retry.
+func permanent(err error) bool {
+	return errors.Is(err, client.ErrForbidden) || errors.Is(err, client.ErrUnauthenticated) ||
+		errors.Is(err, client.ErrCertificate) || errors.Is(err, storage.ErrDamaged) || errors.Is(err, storage.ErrLocked)
 }
 
 func (e *Engine) sleep(ctx context.Context, d time.Duration) bool {

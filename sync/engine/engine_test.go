@@ -207,9 +207,14 @@ func TestRemovedMemberIsRefusedAndCannotRead(t *testing.T) {
 	if _, err := b.v.Get(n.ID); err != nil {
 		t.Fatalf("remaining member: %v", err)
 	}
-	_, err = c.e.Once(context.Background())
-	if !errors.Is(err, client.ErrForbidden) {
-		t.Fatalf("removed member's sync: %v, want ErrForbidden", err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.e.Run(ctx); !errors.Is(err, client.ErrForbidden) {
+		t.Fatalf("removed member's Run: %v, want it to stop with ErrForbidden", err)
+	}
+	// Removing again only tells the relay again.
+	if err := a.e.Remove(context.Background(), storage.Fingerprint(c.v.DeviceKey())); err != nil {
+		t.Fatalf("second Remove: %v", err)
 	}
 	if _, err := c.v.Get(n.ID); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("removed member has the new record: %v", err)

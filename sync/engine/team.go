@@ -107,12 +107,16 @@ func (e *Engine) Applicants(ctx context.Context) ([]Applicant, error) {
 // Approve admits an applicant whose safety number the admin has compared:
 // the relay lets it in, and the vault writes its roster entry and key
 // grant, which the next pass sends.
+//
+// The vault side comes first: if the relay cannot be told, the applicant
+// stays pending there and Approve can simply be called again (admitting a
+// device twice changes nothing).
 func (e *Engine) Approve(ctx context.Context, a *Applicant, role string) error {
-	if err := e.client.Approve(ctx, a.Pseudonym); err != nil {
-		return fmt.Errorf("approve at the relay: %w", err)
-	}
 	if err := e.vault.Admit(a.Device, a.Recipient, a.Pseudonym, role); err != nil {
 		return err
+	}
+	if err := e.client.Approve(ctx, a.Pseudonym); err != nil {
+		return fmt.Errorf("approve at the relay (approve again to finish): %w", err)
 	}
 	e.Kick()
 	return nil
@@ -127,11 +131,15 @@ func (e *Engine) Remove(ctx context.Context, fingerprint string) error {
 		return err
 	}
 	for _, m := range members {
-		if m.Fingerprint() != fingerprint || m.Removed {
+		if m.Fingerprint() != fingerprint {
 			continue
 		}
-		if err := e.vault.Expel(m.Device); err != nil {
-			return err
+		// A member already removed here may still need the relay told:
+		// that is what a second Remove after a failed one does.
+		if !m.Removed {
+			if err := e.vault.Expel(m.Device); err != nil {
+				return err
+			}
 		}
 		if err := e.client.Revoke(ctx, m.Pseudonym); err != nil {
 			return fmt.Errorf("the member is removed from the team, but the relay did not confirm (run remove again): %w", err)
@@ -139,5 +147,5 @@ func (e *Engine) Remove(ctx context.Context, fingerprint string) error {
 		e.Kick()
 		return nil
 	}
-	return fmt.Errorf("no current member has the fingerprint %s", fingerprint)
+	return fmt.Errorf("no member has the fingerprint %s", fingerprint)
 }
