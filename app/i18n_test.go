@@ -1,0 +1,90 @@
+package app
+
+import (
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/letapis/letapis/assets"
+)
+
+// TestTranslationsComplete checks that every string the code translates is
+// in en.json, and that be.json and ru.json translate every key of en.json.
+func TestTranslationsComplete(t *testing.T) {
+	tables := map[string]map[string]string{}
+	for _, l := range Languages {
+		b, err := fs.ReadFile(assets.Translations, "translations/"+l.Code+".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%s.json: %v", l.Code, err)
+		}
+		tables[l.Code] = m
+	}
+	en := tables["en"]
+	for _, code := range []string{"be", "ru"} {
+		for k := range en {
+			if tables[code][k] == "" {
+				t.Errorf("%s.json lacks %q", code, k)
+			}
+		}
+		for k := range tables[code] {
+			if _, ok := en[k]; !ok {
+				t.Errorf("%s.json has %q, which en.json lacks", code, k)
+			}
+		}
+	}
+
+	// Literal keys in the code: T("…"), Tf("…"), row("…"), and the
+	// tables and helpers that hold keys.
+	var keys []string
+	lit := `"((?:[^"\\]|\\.)*)"`
+	patterns := []*regexp.Regexp{
+		regexp.MustCompile(`\bTf?\(` + lit),
+		regexp.MustCompile(`\.row\(` + lit),
+		regexp.MustCompile(`newRecordForm\(` + lit + `,\s*` + lit),
+		regexp.MustCompile(`parseDateField\(` + lit),
+		regexp.MustCompile(`append\(warnings,\s*` + lit),
+	}
+	files, _ := filepath.Glob("*.go")
+	for _, f := range files {
+		if filepath.Ext(f) != ".go" || len(f) > 8 && f[len(f)-8:] == "_test.go" {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, re := range patterns {
+			for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+				keys = append(keys, m[1:]...)
+			}
+		}
+	}
+	for _, k := range browseKinds {
+		keys = append(keys, kindTitle(k))
+		if a := addTitle(k); a != "" {
+			keys = append(keys, a)
+		}
+	}
+	for _, v := range fieldLabels {
+		keys = append(keys, v)
+	}
+	for _, v := range problems {
+		keys = append(keys, v)
+	}
+	keys = append(keys, "Also known as")
+	if len(keys) < 100 {
+		t.Fatalf("found only %d keys: the scan looks broken", len(keys))
+	}
+	for _, k := range keys {
+		if _, ok := en[k]; !ok {
+			t.Errorf("en.json lacks %q", k)
+		}
+	}
+}

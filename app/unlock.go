@@ -1,0 +1,94 @@
+package app
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/letapis/letapis/assets"
+	"github.com/letapis/letapis/storage"
+)
+
+// unlockScreen asks for the passphrase and opens the vault.
+type unlockScreen struct {
+	ui      *UI
+	pass    *widget.Entry
+	unlock  *widget.Button
+	busy    *widget.Activity
+	problem *widget.Label
+	content fyne.CanvasObject
+	opening bool
+}
+
+func newUnlockScreen(u *UI) *unlockScreen {
+	s := &unlockScreen{ui: u}
+	s.pass = widget.NewPasswordEntry()
+	s.pass.SetPlaceHolder(u.T("Passphrase"))
+	s.pass.OnChanged = func(string) { s.problem.SetText("") }
+	s.pass.OnSubmitted = func(string) { s.submit() }
+	s.unlock = u.button(u.T("Unlock"), theme.LoginIcon(), s.submit)
+	s.unlock.Importance = widget.HighImportance
+	s.busy = widget.NewActivity()
+	s.busy.Hide()
+	s.problem = paragraph("")
+	s.problem.Importance = widget.DangerImportance
+	icon := canvas.NewImageFromResource(assets.Icon)
+	icon.FillMode = canvas.ImageFillContain
+	icon.SetMinSize(fyne.NewSize(96, 96))
+	box := container.NewVBox(
+		container.NewCenter(icon),
+		container.NewCenter(heading(u.T("Letapis is locked"))),
+		paragraph(u.T("Enter your passphrase to unlock the vault.")),
+		s.pass,
+		container.NewHBox(layout.NewSpacer(), s.busy, s.unlock),
+		s.problem,
+		widget.NewSeparator(),
+		container.NewHBox(widget.NewLabel(u.T("Language")), u.languageSelect()),
+	)
+	s.content = container.NewCenter(container.New(layout.NewGridWrapLayout(fyne.NewSize(460, 420)), box))
+	return s
+}
+
+// submit opens the vault off the UI goroutine: key derivation takes about a
+// second on purpose.
+func (s *unlockScreen) submit() {
+	u := s.ui
+	if s.opening {
+		return
+	}
+	if s.pass.Text == "" {
+		s.problem.SetText(u.T("Enter the passphrase first."))
+		return
+	}
+	s.opening = true
+	s.unlock.Disable()
+	s.pass.Disable()
+	s.problem.SetText("")
+	s.busy.Show()
+	s.busy.Start()
+	pass, dir, opts := s.pass.Text, u.cfg.VaultDir, u.options()
+	u.async(func() func() {
+		v, err := storage.Open(dir, pass, opts)
+		return func() {
+			s.opening = false
+			s.busy.Stop()
+			s.busy.Hide()
+			s.unlock.Enable()
+			s.pass.Enable()
+			if err != nil {
+				u.log.Info("unlock failed", "err", err)
+				s.pass.SetText("")
+				s.problem.SetText(u.errorText(err))
+				u.win.Canvas().Focus(s.pass)
+				return
+			}
+			s.pass.SetText("")
+			u.vault = v
+			u.unlocked()
+			u.showMain()
+		}
+	})
+}
