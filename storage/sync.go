@@ -29,6 +29,7 @@ const (
 	pfxPending    = "pend/"
 	pfxQuarantine = "quar/"
 	keyOutSeq     = "meta/outseq"
+	keyOutAck     = "meta/outack"
 	keyPurge      = "meta/purge"
 )
 
@@ -150,28 +151,21 @@ func (v *Vault) liveBlobs() (map[string]*record.Attachment, error) {
 func (v *Vault) Outbox(n int) ([]Outgoing, error) {
 	var out []Outgoing
 	err := v.view(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxOutbox), PrefetchValues: true})
-		defer it.Close()
-		for it.Rewind(); it.Valid() && len(out) < n; it.Next() {
-			id, err := it.Item().ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			item, err := txn.Get(key(pfxEnvelope, string(id)))
+		return eachQueued(txn, func(pos uint64, id string) (bool, error) {
+			item, err := txn.Get(key(pfxEnvelope, id))
 			if errors.Is(err, badger.ErrKeyNotFound) {
-				continue // purged since it was queued; Acknowledge drops it
+				return true, nil // purged since it was queued; Acknowledge drops it
 			}
 			if err != nil {
-				return err
+				return false, err
 			}
 			ct, err := item.ValueCopy(nil)
 			if err != nil {
-				return err
+				return false, err
 			}
-			pos := binary.BigEndian.Uint64(it.Item().Key()[len(pfxOutbox):])
-			out = append(out, Outgoing{Pos: pos, ID: string(id), CT: ct})
-		}
-		return nil
+			out = append(out, Outgoing{Pos: pos, ID: id, CT: ct})
+			return len(out) < n, nil
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", err)
@@ -183,34 +177,61 @@ func (v *Vault) Outbox(n int) ([]Outgoing, error) {
 func (v *Vault) OutboxLen() (int, error) {
 	n := 0
 	err := v.view(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxOutbox)})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			n++
-		}
-		return nil
+		return eachQueued(txn, func(uint64, string) (bool, error) { n++; return true, nil })
 	})
 	return n, err
+}
+
+// OutboxEnd returns the position of the newest queued envelope: a sync
+// pass sends up to there, so that a device that keeps saving does not keep
+// it from receiving.
+func (v *Vault) OutboxEnd() (uint64, error) {
+	var n uint64
+	err := v.view(func(txn *badger.Txn) error {
+		_, err := getJSON(txn, []byte(keyOutSeq), &n)
+		return err
+	})
+	return n, err
+}
+
+// eachQueued calls fn for each queued envelope, oldest first, until fn
+// returns false. It starts after the last acknowledged position, so the
+// deleted entries of everything sent before cost nothing.
+func eachQueued(txn *badger.Txn, fn func(pos uint64, id string) (bool, error)) error {
+	var acked uint64
+	if _, err := getJSON(txn, []byte(keyOutAck), &acked); err != nil {
+		return err
+	}
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxOutbox), PrefetchValues: true, PrefetchSize: 64})
+	defer it.Close()
+	for it.Seek(outboxKey(acked + 1)); it.Valid(); it.Next() {
+		id, err := it.Item().ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		more, err := fn(binary.BigEndian.Uint64(it.Item().Key()[len(pfxOutbox):]), string(id))
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
 }
 
 // Acknowledge removes sent envelopes from the outbox: every position up to
 // and including upTo.
 func (v *Vault) Acknowledge(upTo uint64) error {
 	return v.update("acknowledge sent envelopes", func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxOutbox)})
-		var keys [][]byte
-		for it.Rewind(); it.Valid(); it.Next() {
-			k := it.Item().KeyCopy(nil)
-			if binary.BigEndian.Uint64(k[len(pfxOutbox):]) > upTo {
-				break
-			}
-			keys = append(keys, k)
+		var acked uint64
+		if _, err := getJSON(txn, []byte(keyOutAck), &acked); err != nil {
+			return err
 		}
-		it.Close()
-		for _, k := range keys {
-			if err := txn.Delete(k); err != nil {
+		for pos := acked + 1; pos <= upTo; pos++ {
+			if err := txn.Delete(outboxKey(pos)); err != nil {
 				return err
 			}
+		}
+		if upTo > acked {
+			return setJSON(txn, []byte(keyOutAck), upTo)
 		}
 		return nil
 	})

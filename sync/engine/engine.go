@@ -227,13 +227,28 @@ func (e *Engine) sendFiles(ctx context.Context, r *Report) error {
 	return nil
 }
 
-// sendEnvelopes empties the outbox: the envelopes the relay lacks are
-// uploaded, then all are appended to the log and acknowledged.
+// sendEnvelopes sends what the outbox held when the pass began (what is
+// saved meanwhile waits for the next pass, so that a device that keeps
+// saving still receives): the envelopes the relay lacks are uploaded, then
+// all are appended to the log and acknowledged.
 func (e *Engine) sendEnvelopes(ctx context.Context, r *Report) error {
+	end, err := e.vault.OutboxEnd()
+	if err != nil {
+		return err
+	}
 	for {
 		out, err := e.vault.Outbox(pushBatch)
-		if err != nil || len(out) == 0 {
+		if err != nil {
 			return err
+		}
+		for i, o := range out {
+			if o.Pos > end {
+				out = out[:i]
+				break
+			}
+		}
+		if len(out) == 0 {
+			return nil
 		}
 		ids := make([]string, len(out))
 		byID := make(map[string][]byte, len(out))
