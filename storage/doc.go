@@ -40,5 +40,13 @@
 //	term/<vocab>/<code>          id of a Term record extending a vocabulary
 //	amend/<record id>/<amend id> a testimony that amends a sealed one
 //	seq/<author key hex>         highest sequence number seen from an author
+//	have/<author hex>/<seq>      revision that used an author's sequence number
+//	member/<device key hex>      the team roster
+//	aud/<epoch>, raud/<id>       audience keys (team and restricted)
+//	out/<position>               outbox: envelopes to send to the relay
+//	blobup/, blobneed/           attachment files to send or fetch
+//	pend/, quar/                 envelopes pending verification, and quarantined ones
+//	idx/                         the search index (package search)
+//	team/state                   team membership and sync position
 //	meta/<name>                  the vault's own counters
 package storage

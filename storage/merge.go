@@ -30,7 +30,7 @@ import (
 func (v *Vault) applyRemote(txn *badger.Txn, o *envelope.Opened, ct []byte, cur *Record) (*Record, error) {
 	rev := &o.Revision
 	if cur == nil || rev.Op == envelope.OpDelete {
-		r, err := apply(txn, o, ct, cur)
+		r, err := v.apply(txn, o, ct, cur)
 		if err != nil {
 			return nil, err
 		}
@@ -47,7 +47,7 @@ func (v *Vault) applyRemote(txn *badger.Txn, o *envelope.Opened, ct []byte, cur 
 	}
 	// A revision that arrives after its descendants is history, not a head.
 	late := slices.ContainsFunc(infos, func(i RevisionInfo) bool { return slices.Contains(i.Parents, rev.ID) })
-	r, err := apply(txn, o, ct, cur)
+	r, err := v.apply(txn, o, ct, cur)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func (v *Vault) applyRemote(txn *badger.Txn, o *envelope.Opened, ct []byte, cur 
 	case late:
 		r.Body, r.Conflict = cur.Body, false
 	}
-	if err := setIndexes(txn, r); err != nil {
+	if err := v.setIndexes(txn, r); err != nil {
 		return nil, err
 	}
 	return r, setJSON(txn, key(pfxRecord, r.ID), r)

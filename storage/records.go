@@ -204,7 +204,7 @@ func (v *Vault) change(id string, k record.Kind, op string, b record.Body, check
 		return nil, fmt.Errorf("%s: %w", verb, err)
 	}
 	var out *Record
-	err := v.db.Update(func(txn *badger.Txn) error {
+	err := v.writeRecords(func(txn *badger.Txn) error {
 		cur, err := loadRecord(txn, id)
 		if err != nil {
 			return err
@@ -263,7 +263,7 @@ func (v *Vault) Import(bodies []record.Body) ([]*Record, error) {
 			size += importCost(len(encoded[end]))
 			end++
 		}
-		err := v.db.Update(func(txn *badger.Txn) error {
+		err := v.writeRecords(func(txn *badger.Txn) error {
 			recs, err := v.importChunk(txn, bodies[start:end], encoded[start:end])
 			if err != nil {
 				return err
@@ -361,7 +361,7 @@ func (v *Vault) writeRevision(txn *badger.Txn, id string, k record.Kind, op stri
 // applyOwn applies a revision this device wrote and, in a team, queues it
 // for the relay.
 func (v *Vault) applyOwn(txn *badger.Txn, o *envelope.Opened, ct []byte, cur *Record) (*Record, error) {
-	r, err := apply(txn, o, ct, cur)
+	r, err := v.apply(txn, o, ct, cur)
 	if err != nil || v.team != teamMember {
 		return r, err
 	}
@@ -429,7 +429,7 @@ func checkTerms(txn *badger.Txn, b record.Body) error {
 
 // apply stores a verified revision and updates the record's view and
 // indexes. cur is the record's current view, nil for a new record.
-func apply(txn *badger.Txn, o *envelope.Opened, ct []byte, cur *Record) (*Record, error) {
+func (v *Vault) apply(txn *badger.Txn, o *envelope.Opened, ct []byte, cur *Record) (*Record, error) {
 	rev := &o.Revision
 	r := &Record{ID: rev.Record, Kind: record.Kind(rev.Kind), Created: rev.Time}
 	if cur != nil {
@@ -448,7 +448,7 @@ func apply(txn *badger.Txn, o *envelope.Opened, ct []byte, cur *Record) (*Record
 		if err := dropRevisions(txn, r.ID); err != nil {
 			return nil, err
 		}
-		if err := dropIndexes(txn, r); err != nil {
+		if err := v.dropIndexes(txn, r); err != nil {
 			return nil, err
 		}
 		r.Body, r.Heads, r.Revisions, r.Deleted = nil, []string{rev.ID}, 1, true
@@ -458,7 +458,7 @@ func apply(txn *badger.Txn, o *envelope.Opened, ct []byte, cur *Record) (*Record
 			sum := sha256.Sum256(rev.Body)
 			r.Sealed, r.SealHash = true, hex.EncodeToString(sum[:])
 		}
-		if err := setIndexes(txn, r); err != nil {
+		if err := v.setIndexes(txn, r); err != nil {
 			return nil, err
 		}
 	}
@@ -471,14 +471,23 @@ func apply(txn *badger.Txn, o *envelope.Opened, ct []byte, cur *Record) (*Record
 	return r, nil
 }
 
-// setIndexes writes the list entry and the kind-specific indexes of a live
-// record.
-func setIndexes(txn *badger.Txn, r *Record) error {
+// setIndexes writes the list entry, the kind-specific indexes and the
+// search entry of a live record.
+func (v *Vault) setIndexes(txn *badger.Txn, r *Record) error {
 	s := Summary{ID: r.ID, Kind: r.Kind, Updated: r.Updated, Sealed: r.Sealed, Conflict: r.Conflict}
-	if r.Schema <= record.SchemaVersion {
+	if r.Schema > record.SchemaVersion {
+		if err := v.unindex(r.ID); err != nil {
+			return err
+		}
+	} else {
 		body, err := record.Decode(r.Kind, r.Body)
 		if err != nil {
 			return fmt.Errorf("%w: %w", envelope.ErrMalformed, err)
+		}
+		if v.search != nil {
+			if err := v.search.Put(r.ID, body); err != nil {
+				return err
+			}
 		}
 		s.Title = record.Title(body)
 		switch b := body.(type) {
@@ -498,8 +507,11 @@ func setIndexes(txn *badger.Txn, r *Record) error {
 }
 
 // dropIndexes removes what setIndexes wrote for a record being deleted.
-func dropIndexes(txn *badger.Txn, r *Record) error {
+func (v *Vault) dropIndexes(txn *badger.Txn, r *Record) error {
 	if err := txn.Delete(key(pfxKind, string(r.Kind), "/", r.ID)); err != nil {
+		return err
+	}
+	if err := v.unindex(r.ID); err != nil {
 		return err
 	}
 	if r.Body == nil || r.Schema > record.SchemaVersion {

@@ -305,7 +305,7 @@ func (v *Vault) Receive(ct []byte) (Outcome, error) {
 func (v *Vault) receive(ct []byte) (out Outcome, changedKeys bool, err error) {
 	id := envelope.IDOf(ct).String()
 	var reject error
-	err = v.db.Update(func(txn *badger.Txn) error {
+	err = v.writeRecords(func(txn *badger.Txn) error {
 		if _, err := txn.Get(key(pfxEnvelope, id)); err == nil {
 			out = Duplicate
 			return nil

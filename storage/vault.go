@@ -19,6 +19,7 @@ import (
 
 	"github.com/letapis/letapis/storage/hlc"
 	"github.com/letapis/letapis/storage/keyfile"
+	"github.com/letapis/letapis/storage/search"
 )
 
 // File and directory names inside a vault directory.
@@ -81,8 +82,12 @@ type Vault struct {
 	identity   age.Identity // the device's own key
 	audiences  []audience   // oldest first
 	restricted map[string]*Restricted
-	recipient  age.Recipient // the newest audience: new envelopes go to it
-	clock      *hlc.Clock
+	// index is the search index; search is the batch of the write
+	// transaction in progress (see writeRecords).
+	index     *search.Index
+	search    *search.Batch
+	recipient age.Recipient // the newest audience: new envelopes go to it
+	clock     *hlc.Clock
 }
 
 // Exists reports whether dir holds a vault.
@@ -214,6 +219,10 @@ func open(dir string, s *keyfile.Secrets, passphrase string, opts Options) (*Vau
 		return nil, fmt.Errorf("unlock vault: %w", err)
 	}
 	v.useAudiences(auds)
+	if err := v.loadIndex(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("unlock vault: %w", err)
+	}
 	v.clock = hlc.New(opts.Now, last)
 	return v, nil
 }
@@ -258,7 +267,7 @@ func (v *Vault) Close() error {
 	clear(v.secrets.StoreKey)
 	clear(v.signer)
 	clear(v.passphrase)
-	v.secrets, v.passphrase, v.signer, v.identity, v.audiences, v.restricted, v.recipient = nil, nil, nil, nil, nil, nil, nil
+	v.secrets, v.passphrase, v.signer, v.identity, v.audiences, v.restricted, v.recipient, v.index = nil, nil, nil, nil, nil, nil, nil, nil
 	if err != nil {
 		return fmt.Errorf("lock vault: %w", err)
 	}
