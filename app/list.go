@@ -15,6 +15,7 @@ import (
 
 	"github.com/letapis/letapis/storage"
 	"github.com/letapis/letapis/storage/record"
+	"github.com/letapis/letapis/storage/search"
 )
 
 // recordList is one tab: a filter box, a lazy list of the summaries of one
@@ -25,7 +26,9 @@ type recordList struct {
 	ui     *UI
 	kind   record.Kind
 	all    []storage.Summary
-	shown  []int // indexes into all that pass the filter
+	shown  []int          // indexes into all that match the search, best first
+	at     map[string]int // index in all of each record id
+	asked  int            // number of the latest search, to ignore stale answers
 	list   *widget.List
 	filter *widget.Entry
 	count  *widget.Label
@@ -68,9 +71,9 @@ func newRecordList(u *UI, k record.Kind) *recordList {
 			l.open(l.all[l.shown[id]].ID)
 		}
 	}
-	// Temporary: filters the loaded titles by substring. Replace with
-	// storage/search (any spelling of a name, DESIGN §7) once it is wired.
-	l.filter = u.entry(u.T("Filter by title"))
+	// The same search as letapis-cli search: any spelling of a name, or
+	// words of a text (storage/search).
+	l.filter = u.entry(u.T("Search: any spelling of a name, or words"))
 	l.filter.OnChanged = func(string) {
 		u.touch()
 		l.applyFilter()
@@ -160,6 +163,10 @@ func (l *recordList) load() {
 				return
 			}
 			l.all = all
+			l.at = make(map[string]int, len(all))
+			for i, s := range all {
+				l.at[s.ID] = i
+			}
 			l.applyFilter()
 		}
 	})
@@ -180,28 +187,59 @@ func sortByName(all []storage.Summary) {
 	})
 }
 
-// applyFilter keeps the rows whose title contains the filter text.
+// applyFilter shows every loaded record when the search box is empty, and
+// otherwise the records the vault's search finds, best first. The search
+// runs off the UI goroutine; an answer to an older query is dropped.
 func (l *recordList) applyFilter() {
-	q := strings.ToLower(strings.TrimSpace(l.filter.Text))
-	shown := make([]int, 0, len(l.all))
-	for i, s := range l.all {
-		if q == "" || strings.Contains(strings.ToLower(s.Title), q) {
-			shown = append(shown, i)
+	q := strings.TrimSpace(l.filter.Text)
+	l.asked++
+	if q == "" {
+		l.setShown(nil, false)
+		return
+	}
+	asked, kind := l.asked, l.kind
+	l.ui.background(func(v *storage.Vault) func() {
+		hits, err := v.Search(search.Query{Text: q, Kind: kind, Limit: search.MaxLimit})
+		return func() {
+			if asked != l.asked {
+				return
+			}
+			if err != nil {
+				l.show(l.message(l.ui.errorText(err)))
+				return
+			}
+			shown := make([]int, 0, len(hits))
+			for _, h := range hits {
+				if i, ok := l.at[h.ID]; ok {
+					shown = append(shown, i)
+				}
+			}
+			l.setShown(shown, true)
+		}
+	})
+}
+
+// setShown shows the rows at the given indexes of all, or every row.
+func (l *recordList) setShown(shown []int, searching bool) {
+	if !searching {
+		shown = make([]int, len(l.all))
+		for i := range shown {
+			shown[i] = i
 		}
 	}
 	l.shown = shown
 	l.list.UnselectAll()
 	l.list.Refresh()
-	if q == "" {
-		l.count.SetText(l.ui.Tf("Records: %d", len(l.all)))
-	} else {
+	if searching {
 		l.count.SetText(l.ui.Tf("Shown: %d of %d", len(shown), len(l.all)))
+	} else {
+		l.count.SetText(l.ui.Tf("Records: %d", len(l.all)))
 	}
 }
 
 // drop forgets the loaded summaries and whatever the pane shows.
 func (l *recordList) drop() {
-	l.all, l.shown, l.form = nil, nil, nil
+	l.all, l.shown, l.at, l.form = nil, nil, nil, nil
 	l.pane.Objects = nil
 }
 
