@@ -292,10 +292,14 @@ func (e *Engine) receive(ctx context.Context, r *Report) error {
 		if err := e.receivePage(ctx, page.Entries, r); err != nil {
 			return err
 		}
-		if err := e.vault.SetCursor(page.Entries[len(page.Entries)-1].Seq); err != nil {
+		last := page.Entries[len(page.Entries)-1].Seq
+		if err := e.vault.SetCursor(last); err != nil {
 			return err
 		}
 		e.update(func(ev *Event) { ev.Received, ev.Quarantined = r.Received, r.Quarantined })
+		if last >= page.Head {
+			return nil // at the head: no need to ask again
+		}
 	}
 }
 
