@@ -31,9 +31,10 @@ import (
 // Batch sizes: envelopes per append, log entries per page, and parallel
 // uploads and downloads.
 const (
-	pushBatch = 500
-	pageSize  = 1000
-	workers   = 4
+	pushBatch      = 500
+	askMissingFrom = 16 // envelopes in a batch from which the relay is asked what it lacks
+	pageSize       = 1000
+	workers        = 4
 )
 
 // Config tunes an Engine. The zero value is the production default.
@@ -255,9 +256,13 @@ func (e *Engine) sendEnvelopes(ctx context.Context, r *Report) error {
 		for i, o := range out {
 			ids[i], byID[o.ID] = o.ID, o.CT
 		}
-		missing, err := e.client.Missing(ctx, ids)
-		if err != nil {
-			return err
+		// For a few envelopes, uploading them (PUT is idempotent) costs
+		// less than asking which ones the relay lacks.
+		missing := ids
+		if len(ids) > askMissingFrom {
+			if missing, err = e.client.Missing(ctx, ids); err != nil {
+				return err
+			}
 		}
 		if err := parallel(ctx, missing, func(id string) error { return e.client.PutBlob(ctx, id, byID[id]) }); err != nil {
 			return err
