@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -237,7 +236,7 @@ Usage:
 			}
 		}
 	}
-	def, err := dataDir(runtime.GOOS, a.getenv)
+	def, err := storage.DefaultDir(runtime.GOOS, a.getenv)
 	if err != nil {
 		def = "(unknown: " + err.Error() + ")"
 	}
@@ -287,50 +286,12 @@ func (a *app) vaultDir() (string, error) {
 	if a.dir != "" {
 		return a.dir, nil
 	}
-	dir := a.vaultFlag
-	if dir == "" {
-		dir = a.getenv("LETAPIS_VAULT")
-	}
-	if dir == "" {
-		d, err := dataDir(runtime.GOOS, a.getenv)
-		if err != nil {
-			return "", fmt.Errorf("no vault directory: %v; pass --vault DIR or set LETAPIS_VAULT", err)
-		}
-		dir = d
-	}
-	if abs, err := filepath.Abs(dir); err == nil {
-		dir = abs
+	dir, err := storage.ResolveDir(a.vaultFlag, runtime.GOOS, a.getenv)
+	if err != nil {
+		return "", err
 	}
 	a.dir = dir
 	return dir, nil
-}
-
-// dataDir returns the default vault directory on goos: the per-user
-// application data directory, which on Linux and other Unixes follows the
-// XDG base directory specification.
-func dataDir(goos string, getenv func(string) string) (string, error) {
-	switch goos {
-	case "windows":
-		if d := getenv("LOCALAPPDATA"); d != "" {
-			return filepath.Join(d, "Letapis", "vault"), nil
-		}
-		if d := getenv("USERPROFILE"); d != "" {
-			return filepath.Join(d, "AppData", "Local", "Letapis", "vault"), nil
-		}
-		return "", errors.New("%LOCALAPPDATA% is not set")
-	case "darwin", "ios":
-		if h := getenv("HOME"); h != "" {
-			return filepath.Join(h, "Library", "Application Support", "Letapis", "vault"), nil
-		}
-		return "", errors.New("$HOME is not set")
-	}
-	if d := getenv("XDG_DATA_HOME"); d != "" && filepath.IsAbs(d) {
-		return filepath.Join(d, "letapis", "vault"), nil
-	}
-	if h := getenv("HOME"); h != "" {
-		return filepath.Join(h, ".local", "share", "letapis", "vault"), nil
-	}
-	return "", errors.New("$HOME is not set")
 }
 
 // options are the storage options the global flags ask for.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -287,35 +286,6 @@ func TestVaultLocation(t *testing.T) {
 	}
 	if !storage.Exists(other) || !strings.Contains(errb.String(), "created a vault in "+other) {
 		t.Errorf("init without --vault: %q", errb.String())
-	}
-}
-
-func TestDataDir(t *testing.T) {
-	tests := []struct {
-		goos string
-		env  map[string]string
-		want string
-	}{
-		{"linux", map[string]string{"HOME": "/home/a"}, "/home/a/.local/share/letapis/vault"},
-		{"linux", map[string]string{"HOME": "/home/a", "XDG_DATA_HOME": "/data"}, "/data/letapis/vault"},
-		{"linux", map[string]string{"HOME": "/home/a", "XDG_DATA_HOME": "relative"}, "/home/a/.local/share/letapis/vault"},
-		{"freebsd", map[string]string{"HOME": "/home/a"}, "/home/a/.local/share/letapis/vault"},
-		{"darwin", map[string]string{"HOME": "/Users/a"}, "/Users/a/Library/Application Support/Letapis/vault"},
-		{"windows", map[string]string{"LOCALAPPDATA": `C:\Users\a\AppData\Local`}, `C:\Users\a\AppData\Local/Letapis/vault`},
-		{"linux", map[string]string{}, ""},
-	}
-	for _, tt := range tests {
-		got, err := dataDir(tt.goos, func(k string) string { return tt.env[k] })
-		want := filepath.FromSlash(tt.want)
-		if tt.goos == "windows" && runtime.GOOS != "windows" {
-			want = filepath.Join(tt.env["LOCALAPPDATA"], "Letapis", "vault")
-		}
-		switch {
-		case tt.want == "" && err == nil:
-			t.Errorf("%s %v: got %q, want an error", tt.goos, tt.env, got)
-		case tt.want != "" && (err != nil || got != want):
-			t.Errorf("%s %v: got %q, %v; want %q", tt.goos, tt.env, got, err, want)
-		}
 	}
 }
 
