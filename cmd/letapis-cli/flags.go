@@ -173,6 +173,23 @@ func (c *applyCtx) resolve(prefix string, kinds ...record.Kind) (string, error) 
 	return id, nil
 }
 
+// withRecord runs a command whose only argument is a record id (or a
+// unique prefix of one): it unlocks the vault, resolves the id and calls
+// fn with both.
+func (a *app) withRecord(c *command, args []string, fn func(v *storage.Vault, id string) error) error {
+	pos, err := a.parse(c, a.flagSet(c), args, 1, 1)
+	if err != nil {
+		return err
+	}
+	return a.withVault(func(v *storage.Vault) error {
+		id, err := (&applyCtx{a: a, v: v}).resolveAny(pos[0])
+		if err != nil {
+			return err
+		}
+		return fn(v, id)
+	})
+}
+
 // resolveAny resolves an id or unique id prefix to the id of any record,
 // deleted ones included.
 func (c *applyCtx) resolveAny(prefix string) (string, error) {

@@ -458,17 +458,7 @@ func cmdSeal(a *app, c *command, args []string) error {
 }
 
 func cmdDelete(a *app, c *command, args []string) error {
-	fs := a.flagSet(c)
-	pos, err := a.parse(c, fs, args, 1, 1)
-	if err != nil {
-		return err
-	}
-	return a.withVault(func(v *storage.Vault) error {
-		ctx := &applyCtx{a: a, v: v}
-		id, err := ctx.resolveAny(pos[0])
-		if err != nil {
-			return err
-		}
+	return a.withRecord(c, args, func(v *storage.Vault, id string) error {
 		r, err := v.Get(id)
 		if err != nil {
 			return err
