@@ -324,16 +324,7 @@ func cmdTeamInvite(a *app, c *command, args []string) error {
 	if _, err := a.parse(c, fs, args, 0, 0); err != nil {
 		return err
 	}
-	return a.withVault(func(v *storage.Vault) error {
-		ctx, stop := signalContext()
-		defer stop()
-		if err := requireAdmin(v); err != nil {
-			return err
-		}
-		e, err := a.newEngine(v, a.syncConfig(*proxy))
-		if err != nil {
-			return err
-		}
+	return a.withAdminEngine(*proxy, func(ctx context.Context, v *storage.Vault, e *engine.Engine) error {
 		code, err := e.Invite(ctx)
 		if err != nil {
 			return err
@@ -348,6 +339,24 @@ func cmdTeamInvite(a *app, c *command, args []string) error {
 		a.printf("on the new device: letapis-cli init, then letapis-cli team join CODE")
 		a.printf("the new device then shows a safety number; its owner reads it to you, and you approve with 'letapis-cli team approve' only if it matches the one shown to you")
 		return nil
+	})
+}
+
+// withAdminEngine runs an admin-only team command: it unlocks the vault,
+// checks that this device is an admin and calls fn with a sync engine and
+// a context that Ctrl-C cancels.
+func (a *app) withAdminEngine(proxy string, fn func(ctx context.Context, v *storage.Vault, e *engine.Engine) error) error {
+	return a.withVault(func(v *storage.Vault) error {
+		ctx, stop := signalContext()
+		defer stop()
+		if err := requireAdmin(v); err != nil {
+			return err
+		}
+		e, err := a.newEngine(v, a.syncConfig(proxy))
+		if err != nil {
+			return err
+		}
+		return fn(ctx, v, e)
 	})
 }
 
@@ -497,16 +506,7 @@ func cmdTeamApprove(a *app, c *command, args []string) error {
 	if *role != storage.RoleMember && *role != storage.RoleAdmin {
 		return usageErr(c, fmt.Sprintf("--role must be %s or %s, not %q", storage.RoleMember, storage.RoleAdmin, *role))
 	}
-	return a.withVault(func(v *storage.Vault) error {
-		ctx, stop := signalContext()
-		defer stop()
-		if err := requireAdmin(v); err != nil {
-			return err
-		}
-		e, err := a.newEngine(v, a.syncConfig(*proxy))
-		if err != nil {
-			return err
-		}
+	return a.withAdminEngine(*proxy, func(ctx context.Context, v *storage.Vault, e *engine.Engine) error {
 		waiting, err := e.Applicants(ctx)
 		if err != nil {
 			return err
@@ -587,12 +587,7 @@ func cmdTeamRemove(a *app, c *command, args []string) error {
 	if err != nil {
 		return err
 	}
-	return a.withVault(func(v *storage.Vault) error {
-		ctx, stop := signalContext()
-		defer stop()
-		if err := requireAdmin(v); err != nil {
-			return err
-		}
+	return a.withAdminEngine(*proxy, func(ctx context.Context, v *storage.Vault, e *engine.Engine) error {
 		m, err := findMember(v, pos[0])
 		if err != nil {
 			return err
@@ -600,10 +595,6 @@ func cmdTeamRemove(a *app, c *command, args []string) error {
 		fp := m.Fingerprint()
 		if fp == storage.Fingerprint(v.DeviceKey()) {
 			return errors.New("this is this device: a device cannot remove itself; another admin can")
-		}
-		e, err := a.newEngine(v, a.syncConfig(*proxy))
-		if err != nil {
-			return err
 		}
 		if m.Removed {
 			// The roster already says so; make sure the relay refuses it
