@@ -191,15 +191,23 @@ func usedBy(txn *badger.Txn, team, user, pseudonym string, authKey ed25519.Publi
 	return refusal
 }
 
+// loadDevice reads a device record, or returns ErrNotFound.
+func loadDevice(txn *badger.Txn, team, pseudonym string) (deviceRecord, error) {
+	var d deviceRecord
+	found, err := getJSON(txn, key("dev", team, pseudonym), &d)
+	if err != nil || !found {
+		return d, errOr(err, ErrNotFound)
+	}
+	return d, nil
+}
+
 // Device implements Store.
 func (s *BadgerStore) Device(_ context.Context, team, pseudonym string) (Device, error) {
 	var d deviceRecord
 	err := s.db.View(func(txn *badger.Txn) error {
-		found, err := getJSON(txn, key("dev", team, pseudonym), &d)
-		if err != nil || !found {
-			return errOr(err, ErrNotFound)
-		}
-		return nil
+		var err error
+		d, err = loadDevice(txn, team, pseudonym)
+		return err
 	})
 	if err != nil {
 		return Device{}, err
@@ -282,13 +290,10 @@ func eachDevice(txn *badger.Txn, team string, fn func(pseudonym string, d device
 // Approve implements Store.
 func (s *BadgerStore) Approve(_ context.Context, team, pseudonym string) error {
 	return s.w.update(func(txn *badger.Txn) error {
-		var d deviceRecord
-		found, err := getJSON(txn, key("dev", team, pseudonym), &d)
+		d, err := loadDevice(txn, team, pseudonym)
 		switch {
 		case err != nil:
 			return err
-		case !found:
-			return ErrNotFound
 		case d.Status == StatusRevoked:
 			return ErrRevoked
 		case d.Status == StatusActive:
@@ -301,13 +306,10 @@ func (s *BadgerStore) Approve(_ context.Context, team, pseudonym string) error {
 // Revoke implements Store.
 func (s *BadgerStore) Revoke(_ context.Context, team, pseudonym string) error {
 	return s.w.update(func(txn *badger.Txn) error {
-		var d deviceRecord
-		found, err := getJSON(txn, key("dev", team, pseudonym), &d)
+		d, err := loadDevice(txn, team, pseudonym)
 		switch {
 		case err != nil:
 			return err
-		case !found:
-			return ErrNotFound
 		case d.Status == StatusRevoked:
 			return nil
 		case d.Status == StatusActive && d.Role == RoleAdmin:
