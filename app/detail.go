@@ -67,6 +67,10 @@ type detailView struct {
 	rows    *fyne.Container
 	seal    *widget.Button
 	problem *widget.Label
+	// frame shows page (the record) or, in its place, its history or
+	// conflict view.
+	frame   *fyne.Container
+	page    fyne.CanvasObject
 	content fyne.CanvasObject
 }
 
@@ -96,6 +100,11 @@ func newDetailView(u *UI, d *detail, changed func()) *detailView {
 		l.Importance = widget.WarningImportance
 		top = append(top, l)
 	}
+	actions := container.NewHBox(u.button(u.T("History…"), theme.HistoryIcon(), dv.showHistory))
+	if d.rec.Conflict {
+		actions.Add(u.button(u.T("Resolve conflict…"), theme.WarningIcon(), func() { dv.showConflict(changed) }))
+	}
+	top = append(top, actions)
 	switch b := d.body.(type) {
 	case *record.Person:
 		dv.person(b)
@@ -120,7 +129,9 @@ func newDetailView(u *UI, d *detail, changed func()) *detailView {
 		dv.row("Seal hash (SHA-256)", d.rec.SealHash)
 	}
 	top = append(top, dv.problem, widget.NewSeparator(), dv.rows)
-	dv.content = container.NewVScroll(container.NewPadded(container.NewVBox(top...)))
+	dv.page = container.NewVScroll(container.NewPadded(container.NewVBox(top...)))
+	dv.frame = container.NewStack(dv.page)
+	dv.content = dv.frame
 	return dv
 }
 
