@@ -174,13 +174,23 @@ func (cv *conflictView) pickRow(p *fieldPick, base map[string]json.RawMessage) f
 	} else {
 		name = u.Tf("%s — the versions disagree", name)
 	}
-	cells := make([]fyne.CanvasObject, len(p.values))
+	texts := make([]string, len(p.values))
 	for i, v := range p.values {
-		text := h.names.show(p.spec, v)
-		value := selectable(text)
-		if text == "" {
-			value = widget.NewLabel(u.T("(not set)"))
-			value.Importance = widget.LowImportance
+		texts[i] = h.names.show(p.spec, v)
+	}
+	long := isLong(p.spec, texts...)
+	cells := make([]fyne.CanvasObject, len(p.values))
+	for i, text := range texts {
+		var value fyne.CanvasObject
+		switch {
+		case text == "":
+			l := widget.NewLabel(u.T("(not set)"))
+			l.Importance = widget.LowImportance
+			value = l
+		case long:
+			value = u.longText(text)
+		default:
+			value = selectable(text)
 		}
 		if cv.sealed {
 			cells[i] = value

@@ -523,15 +523,15 @@ func (hv *historyView) longChange(old, cur string) fyne.CanvasObject {
 	switch {
 	case old == "":
 		what, show = u.T("added"), u.T("Show text")
-		versions = selectable(cur)
+		versions = u.longText(cur)
 	case cur == "":
 		what, show = u.T("removed"), u.T("Show text")
-		versions = selectable(old)
+		versions = u.longText(old)
 	default:
 		what, show = u.T("changed"), u.T("Show both versions")
 		versions = container.NewGridWithColumns(2,
-			container.NewVBox(heading(u.T("Before")), selectable(old)),
-			container.NewVBox(heading(u.T("After")), selectable(cur)))
+			container.NewVBox(heading(u.T("Before")), u.longText(old)),
+			container.NewVBox(heading(u.T("After")), u.longText(cur)))
 	}
 	versions.Hide()
 	var toggle *widget.Button
@@ -551,6 +551,31 @@ func (hv *historyView) longChange(old, cur string) fyne.CanvasObject {
 func addRow(rows *fyne.Container, name string, value fyne.CanvasObject) {
 	rows.Add(widget.NewLabelWithStyle(name, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}))
 	rows.Add(value)
+}
+
+// previewRunes is how much of a long text is shown before Show in full.
+const previewRunes = 400
+
+// longText shows the start of a long text and all of it on demand: Fyne
+// takes seconds to wrap tens of kilobytes, a cost paid only when asked for.
+func (u *UI) longText(text string) fyne.CanvasObject {
+	r := []rune(text)
+	if len(r) <= previewRunes {
+		return selectable(text)
+	}
+	preview := string(r[:previewRunes]) + "…"
+	label := selectable(preview)
+	var toggle *widget.Button
+	toggle = u.button(u.T("Show in full"), theme.VisibilityIcon(), func() {
+		if label.Text == preview {
+			label.SetText(text)
+			toggle.SetText(u.T("Show less"))
+		} else {
+			label.SetText(preview)
+			toggle.SetText(u.T("Show in full"))
+		}
+	})
+	return container.NewVBox(label, container.NewHBox(toggle))
 }
 
 // selectable makes a wrapping label whose text can be copied.

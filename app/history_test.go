@@ -281,6 +281,16 @@ func TestConflictViewCancelChangesNothing(t *testing.T) {
 	if !after.Conflict || after.Revisions != before.Revisions {
 		t.Fatalf("Cancel changed the record: %+v", after)
 	}
+
+	// Locking while the conflict view is open drops it with the record.
+	test.Tap(button(t, u, "Resolve conflict…"))
+	u.wait()
+	l := u.main.lists[record.KindPerson]
+	u.Lock()
+	u.wait()
+	if l.pane.Objects != nil || hasText(u, "Minsk") || hasText(u, "Viciebsk") {
+		t.Fatal("the conflict view survived locking")
+	}
 }
 
 func TestHistoryViewNamesAuthorsAndChanges(t *testing.T) {
@@ -512,4 +522,63 @@ func shown(u *UI, text string) bool {
 		return false
 	}
 	return walk(u.win.Content())
+}
+
+func TestChangeKindsAreTranslated(t *testing.T) {
+	tr, err := newTranslator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	amend := json.RawMessage(`{"interviewee":"W.","consent":{"scopes":["legal"]},"text":"x","amends":"` + storage.NewID() + `"}`)
+	cases := []struct {
+		e    storage.HistoryEntry
+		k    record.Kind
+		want string
+	}{
+		{storage.HistoryEntry{RevisionInfo: storage.RevisionInfo{Op: "put"}}, record.KindNote, "created"},
+		{storage.HistoryEntry{RevisionInfo: storage.RevisionInfo{Op: "put"}, Body: amend}, record.KindTestimony, "created as an amendment"},
+		{storage.HistoryEntry{RevisionInfo: storage.RevisionInfo{Op: "put", Parents: []string{"a"}}}, record.KindNote, "edited"},
+		{storage.HistoryEntry{RevisionInfo: storage.RevisionInfo{Op: "put", Parents: []string{"a", "b"}}}, record.KindNote, "merged"},
+		{storage.HistoryEntry{RevisionInfo: storage.RevisionInfo{Op: "seal", Parents: []string{"a"}}}, record.KindTestimony, "sealed"},
+		{storage.HistoryEntry{RevisionInfo: storage.RevisionInfo{Op: "delete", Parents: []string{"a"}}}, record.KindNote, "deleted"},
+	}
+	for _, c := range cases {
+		got := changeKind(&c.e, c.k)
+		if got != c.want {
+			t.Errorf("%s with %d parents: %q, want %q", c.e.Op, len(c.e.Parents), got, c.want)
+		}
+		for code, table := range tr.tables {
+			if table[got] == "" {
+				t.Errorf("%s.json lacks %q", code, got)
+			}
+		}
+	}
+}
+
+// TestFlatFieldsRoundTrip checks that a testimony taken apart into fields
+// (consent ones included) and put together again is the same testimony.
+func TestFlatFieldsRoundTrip(t *testing.T) {
+	tm := &record.Testimony{Interviewee: "W.", Relation: "witness", Date: record.MustDate("2021-03"),
+		Consent:    record.Consent{Scopes: []string{"legal", "public"}, Embargo: record.MustDate("2030"), Fears: "reprisals"},
+		Violations: []string{"torture"}, Text: "as told"}
+	data, err := json.Marshal(tm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := flatFields(data)
+	if fields["consent.fears"] == nil || fields["consent.scopes"] == nil || fields["consent"] != nil || fields["person"] != nil {
+		t.Fatalf("fields: %v", fields)
+	}
+	back, err := unflatFields(fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := record.Decode(record.KindTestimony, back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := json.Marshal(b)
+	if string(again) != string(data) {
+		t.Fatalf("round trip:\n%s\n%s", data, again)
+	}
 }
