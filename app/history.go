@@ -147,6 +147,7 @@ func flatFields(body json.RawMessage) map[string]json.RawMessage {
 	return out
 }
 
+// emptyJSON reports whether a stored value says "not set".
 func emptyJSON(v json.RawMessage) bool {
 	switch string(v) {
 	case "", "null", `""`, "[]", "{}":
