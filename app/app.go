@@ -32,6 +32,7 @@ import (
 
 	"github.com/letapis/letapis/assets"
 	"github.com/letapis/letapis/storage"
+	"github.com/letapis/letapis/sync/engine"
 )
 
 // ID is the application ID, as in FyneApp.toml.
@@ -57,6 +58,9 @@ type Config struct {
 	IdleCheck time.Duration
 	// Logger receives diagnostics (never record content); nil discards.
 	Logger *slog.Logger
+	// engineConfig, if set, adjusts the sync engine's configuration
+	// (tests shorten its retries).
+	engineConfig func(*engine.Config)
 }
 
 // UI is the Letapis window and what it shows. All its methods must be called
@@ -79,6 +83,8 @@ type UI struct {
 	firstRun *firstRunScreen
 	unlock   *unlockScreen
 	idle     idleWatch
+	// sync runs the sync engine while unlocked (syncrun.go).
+	sync *syncer
 	// do runs a function on the UI goroutine: fyne.Do, or a queue that
 	// tests drain on their own goroutine.
 	do func(func())
@@ -138,6 +144,7 @@ func Run(cfg Config) error {
 	u.win.ShowAndRun()
 	ended.Store(true)
 	u.stopIdle()
+	u.stopSync()
 	if u.vault != nil {
 		if err := u.vault.Close(); err != nil {
 			return fmt.Errorf("lock vault: %w", err)

@@ -125,6 +125,7 @@ func (u *UI) newRecordForm(title, saveLabel string, items []*widget.FormItem, bu
 					f.problem.SetText(u.saveError(err))
 					return
 				}
+				u.kickSync()
 				saved(r)
 			}
 		})
