@@ -80,7 +80,7 @@ func newSyncPanel(u *UI) *syncPanel {
 	p := &syncPanel{ui: u}
 	p.proxy = u.entry("socks5://127.0.0.1:9050")
 	p.proxySave = u.button(u.T("Save proxy"), theme.DocumentSaveIcon(), p.saveProxy)
-	p.proxyNote = paragraph("")
+	p.proxyNote = note()
 	p.state = widget.NewLabel("")
 	p.busy = widget.NewActivity()
 	p.busy.Hide()
@@ -389,9 +389,7 @@ func (p *syncPanel) saveProxy() {
 	u := p.ui
 	proxy := trimmed(p.proxy)
 	if err := checkProxy(proxy); err != nil {
-		p.proxyNote.SetText(u.T("This is not a proxy address. Use socks5://HOST:PORT (for Tor: socks5://127.0.0.1:9050), or http:// or https://HOST:PORT."))
-		p.proxyNote.Importance = widget.DangerImportance
-		p.proxyNote.Refresh()
+		say(p.proxyNote, u.T("This is not a proxy address. Use socks5://HOST:PORT (for Tor: socks5://127.0.0.1:9050), or http:// or https://HOST:PORT."), true)
 		return
 	}
 	s := u.sync
@@ -410,19 +408,15 @@ func (p *syncPanel) saveProxy() {
 		return func() {
 			p.proxySave.Enable()
 			if err != nil {
-				p.proxyNote.SetText(u.errorText(err))
-				p.proxyNote.Importance = widget.DangerImportance
-				p.proxyNote.Refresh()
+				say(p.proxyNote, u.errorText(err), true)
 				return
 			}
 			s.proxy = proxy
 			if proxy == "" {
-				p.proxyNote.SetText(u.T("Saved: Letapis connects to the relay directly."))
+				say(p.proxyNote, u.T("Saved: Letapis connects to the relay directly."), false)
 			} else {
-				p.proxyNote.SetText(u.T("Saved: Letapis reaches the relay through this proxy."))
+				say(p.proxyNote, u.T("Saved: Letapis reaches the relay through this proxy."), false)
 			}
-			p.proxyNote.Importance = widget.SuccessImportance
-			p.proxyNote.Refresh()
 			if e != nil && u.sync == s {
 				s.restart(e)
 			}
