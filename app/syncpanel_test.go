@@ -175,6 +175,25 @@ func TestSyncPanelTwoDevicesThroughARealRelay(t *testing.T) {
 	if !b.pumpUntil(func() bool { _, err := v.Get(rec.ID); return err == nil && pb.view == "member" }) {
 		t.Fatalf("the record did not reach B (view %q, problem %q)", pb.view, pb.problem.Text)
 	}
+
+	// Both edit the record before either syncs: a conflict, listed on the
+	// panel; tapping it opens the record in its tab.
+	for i, u := range []*UI{a, b} {
+		body := &record.Person{Names: []record.Name{{Given: "Ганна", Family: "Сінтэтычная"}}, Region: []string{"Hrodna", "Homiel"}[i]}
+		if _, err := u.vault.Update(rec.ID, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.kickSync()
+	b.kickSync()
+	if !b.pumpUntil(func() bool { return len(pb.facts.conflicts) == 1 }) {
+		t.Fatalf("no conflict listed on B: %+v", pb.facts.conflicts)
+	}
+	test.Tap(pb.conflictL.Objects[0].(*widget.Button))
+	b.wait()
+	if got := b.main.tabs.Selected().Text; got != "People" || !hasText(b, "Conflict: edits made on different devices disagree.") {
+		t.Errorf("tapping the conflict shows tab %q without the record's conflict", got)
+	}
 	for _, u := range []*UI{a, b} {
 		p := u.main.sync
 		if !u.pumpUntil(func() bool {
