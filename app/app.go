@@ -7,7 +7,8 @@
 // kit), unlock.go, browse.go (the tabs after unlock) with list.go (one lazy
 // list per record kind) and detail.go (a record, read-only), person.go,
 // testimony.go and note.go (forms), settings.go, lock.go (Lock now, Ctrl+L,
-// auto-lock after idle).
+// auto-lock after idle), syncpanel.go and team.go (the Sync tab), and
+// syncrun.go (the sync engine, running from unlock to lock).
 //
 // # Rules
 //

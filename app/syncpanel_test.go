@@ -240,6 +240,16 @@ func TestSyncPanelTwoDevicesThroughARealRelay(t *testing.T) {
 	if len(people.all) != 1 {
 		t.Errorf("the people list shows %d records without a relay", len(people.all))
 	}
+	// A proxy that does not answer: the engine restarts with it and says
+	// so.
+	b.main.sync.proxy.SetText("socks5://127.0.0.1:1")
+	test.Tap(b.main.sync.proxySave)
+	if !b.pumpUntil(func() bool { return strings.HasPrefix(pb.problem.Text, "The proxy does not answer") }) {
+		t.Errorf("with a dead proxy: %q", pb.problem.Text)
+	}
+	if !b.sync.running() {
+		t.Error("the engine did not start again with the new proxy")
+	}
 	done = b.sync.done
 	b.Lock()
 	select {

@@ -36,7 +36,9 @@ type syncer struct {
 	// engine is the vault's engine, nil while the vault is in no team.
 	engine *engine.Engine
 	// done is closed when the running Run returns; nil while none runs.
-	done      chan struct{}
+	done chan struct{}
+	// replaced is closed when the Run of a replaced engine returns.
+	replaced  chan struct{}
 	runCancel context.CancelFunc
 	// stopped is why Run last stopped: a failure that needs a person.
 	stopped error
@@ -89,11 +91,16 @@ func (u *UI) stopSync() {
 	if s.retry != nil {
 		s.retry.Stop()
 	}
-	if s.done != nil {
+	deadline := time.After(syncStopWait)
+	for _, done := range []chan struct{}{s.done, s.replaced} {
+		if done == nil {
+			continue
+		}
 		select {
-		case <-s.done:
-		case <-time.After(syncStopWait):
+		case <-done:
+		case <-deadline:
 			u.log.Warn("the sync engine did not stop in time; locking anyway")
+			return
 		}
 	}
 }
@@ -175,6 +182,7 @@ func (s *syncer) restart(e *engine.Engine) {
 		return
 	}
 	cancel()
+	s.replaced = old
 	s.ui.async(func() func() {
 		<-old
 		return func() {
