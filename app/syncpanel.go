@@ -44,16 +44,16 @@ type syncPanel struct {
 	// proxyShown is set once the saved proxy was put into the field.
 	proxyShown bool
 
-	state     *widget.Label
-	busy      *widget.Activity
-	lastSync  *widget.Label
-	pending   *widget.Label
-	progress  *widget.ProgressBar
-	moving    *widget.Label
-	problem   *widget.Label
-	quarantin *widget.Label
-	syncNow   *widget.Button
-	conflictL *fyne.Container
+	state        *widget.Label
+	busy         *widget.Activity
+	lastSync     *widget.Label
+	pending      *widget.Label
+	progress     *widget.ProgressBar
+	moving       *widget.Label
+	problem      *widget.Label
+	quarantined  *widget.Label
+	syncNow      *widget.Button
+	conflictList *fyne.Container
 
 	team *teamPanel
 	// content is the tab's content.
@@ -62,15 +62,15 @@ type syncPanel struct {
 
 // syncFacts is what the sync panel shows of the vault's team.
 type syncFacts struct {
-	team    *storage.TeamState // nil while the vault is in no team
-	self    string             // this device's fingerprint
-	safety  string             // while waiting for approval
-	members []storage.Member
-	admin   bool
-	outbox  int
-	filesUp int
-	filesIn int
-	quarant int
+	team        *storage.TeamState // nil while the vault is in no team
+	self        string             // this device's fingerprint
+	safety      string             // while waiting for approval
+	members     []storage.Member
+	admin       bool
+	outbox      int
+	filesUp     int
+	filesIn     int
+	quarantined int
 	// conflicts are the records in conflict, when they were listed.
 	conflicts     []storage.Summary
 	conflictsRead bool
@@ -93,11 +93,11 @@ func newSyncPanel(u *UI) *syncPanel {
 	p.problem = paragraph("")
 	p.problem.Importance = widget.DangerImportance
 	p.problem.Hide()
-	p.quarantin = paragraph("")
-	p.quarantin.Importance = widget.WarningImportance
-	p.quarantin.Hide()
+	p.quarantined = paragraph("")
+	p.quarantined.Importance = widget.WarningImportance
+	p.quarantined.Hide()
 	p.syncNow = u.button(u.T("Sync now"), theme.ViewRefreshIcon(), u.kickSync)
-	p.conflictL = container.NewVBox()
+	p.conflictList = container.NewVBox()
 	p.team = newTeamPanel(u, p)
 	p.body = container.NewVBox()
 	p.content = container.NewVScroll(container.NewPadded(p.body))
@@ -110,7 +110,7 @@ func newSyncPanel(u *UI) *syncPanel {
 // applicants.
 func (p *syncPanel) drop() {
 	p.facts = nil
-	p.conflictL.Objects = nil
+	p.conflictList.Objects = nil
 	p.team.drop()
 	p.body.Objects = nil
 }
@@ -192,7 +192,7 @@ func readSyncFacts(v *storage.Vault, conflicts bool) (*syncFacts, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.filesUp, f.filesIn, f.quarant = len(up), len(in), len(q)
+	f.filesUp, f.filesIn, f.quarantined = len(up), len(in), len(q)
 	if conflicts {
 		f.conflictsRead = true
 		err = v.List("", func(s storage.Summary) bool {
@@ -266,7 +266,7 @@ func (p *syncPanel) statusCard() fyne.CanvasObject {
 	u := p.ui
 	return widget.NewCard(u.T("Status"), "", container.NewVBox(
 		container.NewHBox(p.state, p.busy), p.lastSync, p.pending, p.moving, p.progress,
-		p.problem, p.quarantin, container.NewHBox(p.syncNow)))
+		p.problem, p.quarantined, container.NewHBox(p.syncNow)))
 }
 
 // showEngine shows the engine's state and the vault's counts.
@@ -322,11 +322,11 @@ func (p *syncPanel) showEngine() {
 	} else {
 		p.problem.Hide()
 	}
-	if f.quarant > 0 {
-		p.quarantin.SetText(u.Tf("Envelopes from the relay that failed verification and were set aside: %d. They may be forged or damaged; nothing of them was applied.", f.quarant))
-		p.quarantin.Show()
+	if f.quarantined > 0 {
+		p.quarantined.SetText(u.Tf("Envelopes from the relay that failed verification and were set aside: %d. They may be forged or damaged; nothing of them was applied.", f.quarantined))
+		p.quarantined.Show()
 	} else {
-		p.quarantin.Hide()
+		p.quarantined.Hide()
 	}
 }
 
@@ -342,7 +342,7 @@ func clockTime(t time.Time) string {
 
 // conflictCard lists the records in conflict; tapping one opens it.
 func (p *syncPanel) conflictCard() fyne.CanvasObject {
-	return widget.NewCard(p.ui.T("Records in conflict"), p.ui.T("Changed on two devices at once: open one to see both versions."), p.conflictL)
+	return widget.NewCard(p.ui.T("Records in conflict"), p.ui.T("Changed on two devices at once: open one to see both versions."), p.conflictList)
 }
 
 func (p *syncPanel) showConflicts() {
@@ -372,8 +372,8 @@ func (p *syncPanel) showConflicts() {
 	if len(rows) == 0 {
 		rows = append(rows, widget.NewLabel(u.T("No records in conflict.")))
 	}
-	p.conflictL.Objects = rows
-	p.conflictL.Refresh()
+	p.conflictList.Objects = rows
+	p.conflictList.Refresh()
 }
 
 // connectionCard is the proxy setting.

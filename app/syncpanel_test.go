@@ -189,7 +189,7 @@ func TestSyncPanelTwoDevicesThroughARealRelay(t *testing.T) {
 	if !b.pumpUntil(func() bool { return len(pb.facts.conflicts) == 1 }) {
 		t.Fatalf("no conflict listed on B: %+v", pb.facts.conflicts)
 	}
-	test.Tap(pb.conflictL.Objects[0].(*widget.Button))
+	test.Tap(pb.conflictList.Objects[0].(*widget.Button))
 	b.wait()
 	if got := b.main.tabs.Selected().Text; got != "People" || !hasText(b, "Conflict: edits made on different devices disagree.") {
 		t.Errorf("tapping the conflict shows tab %q without the record's conflict", got)
