@@ -8,7 +8,8 @@
 // list per record kind) and detail.go (a record, read-only; history.go and
 // conflict.go show its revisions and resolve its conflicts), person.go,
 // testimony.go and note.go (forms), settings.go, lock.go (Lock now, Ctrl+L,
-// auto-lock after idle).
+// auto-lock after idle), syncpanel.go and team.go (the Sync tab), and
+// syncrun.go (the sync engine, running from unlock to lock).
 //
 // # Rules
 //
@@ -33,6 +34,7 @@ import (
 
 	"github.com/letapis/letapis/assets"
 	"github.com/letapis/letapis/storage"
+	"github.com/letapis/letapis/sync/engine"
 )
 
 // ID is the application ID, as in FyneApp.toml.
@@ -61,6 +63,9 @@ type Config struct {
 	WipeCountdown time.Duration
 	// Logger receives diagnostics (never record content); nil discards.
 	Logger *slog.Logger
+	// engineConfig, if set, adjusts the sync engine's configuration
+	// (tests shorten its retries).
+	engineConfig func(*engine.Config)
 }
 
 // UI is the Letapis window and what it shows. All its methods must be called
@@ -83,6 +88,8 @@ type UI struct {
 	firstRun *firstRunScreen
 	unlock   *unlockScreen
 	idle     idleWatch
+	// sync runs the sync engine while unlocked (syncrun.go).
+	sync *syncer
 	// do runs a function on the UI goroutine: fyne.Do, or a queue that
 	// tests drain on their own goroutine.
 	do func(func())
@@ -142,6 +149,7 @@ func Run(cfg Config) error {
 	u.win.ShowAndRun()
 	ended.Store(true)
 	u.stopIdle()
+	u.stopSync()
 	if u.vault != nil {
 		if err := u.vault.Close(); err != nil {
 			return fmt.Errorf("lock vault: %w", err)

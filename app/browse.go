@@ -17,6 +17,7 @@ type mainScreen struct {
 	tabs     *container.AppTabs
 	lists    map[record.Kind]*recordList
 	settings *settingsScreen
+	sync     *syncPanel
 	lock     *widget.Button
 	content  fyne.CanvasObject
 }
@@ -49,6 +50,8 @@ func newMainScreen(u *UI) *mainScreen {
 		m.lists[k] = l
 		items = append(items, container.NewTabItemWithIcon(u.T(kindTitle(k)), kindIcon(k), l.content))
 	}
+	m.sync = newSyncPanel(u)
+	items = append(items, container.NewTabItemWithIcon(u.T("Sync"), theme.ViewRefreshIcon(), m.sync.content))
 	m.settings = newSettingsScreen(u)
 	items = append(items, container.NewTabItemWithIcon(u.T("Settings"), theme.SettingsIcon(), m.settings.content))
 	m.tabs = container.NewAppTabs(items...)
@@ -69,6 +72,7 @@ func (m *mainScreen) drop() {
 		l.drop()
 	}
 	m.lists = nil
+	m.sync.drop()
 }
 
 // selectKind shows the tab of kind k.
@@ -77,6 +81,14 @@ func (m *mainScreen) selectKind(k record.Kind) {
 		if kk == k {
 			m.tabs.SelectIndex(i)
 		}
+	}
+}
+
+// openRecord shows record id in the tab of its kind.
+func (m *mainScreen) openRecord(kind record.Kind, id string) {
+	if l := m.lists[kind]; l != nil {
+		m.selectKind(kind)
+		l.open(id)
 	}
 }
 

@@ -180,7 +180,7 @@ func newDetailView(u *UI, d *detail, changed func(), edit func(formMode)) *detai
 func (dv *detailView) actions(edit func(formMode), changed func()) []fyne.CanvasObject {
 	u, rec := dv.ui, dv.d.rec
 	var out []fyne.CanvasObject
-	_, hasForm := formBuilders[rec.Kind]
+	hasForm := formFor(rec.Kind) != nil
 	switch {
 	case edit == nil || rec.Conflict || rec.Deleted:
 	case rec.Sealed:

@@ -182,6 +182,7 @@ func (u *UI) newRecordForm(spec formSpec) *recordForm {
 					f.problem.SetText(u.saveError(err))
 					return
 				}
+				u.kickSync()
 				spec.saved(r)
 			}
 		})
@@ -202,26 +203,33 @@ func (u *UI) newRecordForm(spec formSpec) *recordForm {
 // with its content.
 type formBuilder func(u *UI, mode formMode, saved func(*storage.Record), cancel func()) (any, fyne.CanvasObject)
 
-// formBuilders holds the form of each kind that has one.
-var formBuilders = map[record.Kind]formBuilder{
-	record.KindPerson: func(u *UI, mode formMode, saved func(*storage.Record), cancel func()) (any, fyne.CanvasObject) {
-		f := newPersonForm(u, mode, saved, cancel)
-		return f, f.content
-	},
-	record.KindTestimony: func(u *UI, mode formMode, saved func(*storage.Record), cancel func()) (any, fyne.CanvasObject) {
-		f := newTestimonyForm(u, mode, saved, cancel)
-		return f, f.content
-	},
-	record.KindNote: func(u *UI, mode formMode, saved func(*storage.Record), cancel func()) (any, fyne.CanvasObject) {
-		f := newNoteForm(u, mode, saved, cancel)
-		return f, f.content
-	},
+// formFor returns the builder of the form of kind k, nil if the app has no
+// form for k.
+func formFor(k record.Kind) formBuilder {
+	switch k {
+	case record.KindPerson:
+		return func(u *UI, mode formMode, saved func(*storage.Record), cancel func()) (any, fyne.CanvasObject) {
+			f := newPersonForm(u, mode, saved, cancel)
+			return f, f.content
+		}
+	case record.KindTestimony:
+		return func(u *UI, mode formMode, saved func(*storage.Record), cancel func()) (any, fyne.CanvasObject) {
+			f := newTestimonyForm(u, mode, saved, cancel)
+			return f, f.content
+		}
+	case record.KindNote:
+		return func(u *UI, mode formMode, saved func(*storage.Record), cancel func()) (any, fyne.CanvasObject) {
+			f := newNoteForm(u, mode, saved, cancel)
+			return f, f.content
+		}
+	}
+	return nil
 }
 
 // newForm builds the form for records of kind k in mode; nil if the app has
 // no form for k.
 func (u *UI) newForm(k record.Kind, mode formMode, saved func(*storage.Record), cancel func()) (any, fyne.CanvasObject) {
-	if b, ok := formBuilders[k]; ok {
+	if b := formFor(k); b != nil {
 		return b(u, mode, saved, cancel)
 	}
 	return nil, nil

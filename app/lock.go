@@ -52,6 +52,7 @@ func (u *UI) touch() { u.idle.last.Store(time.Now().UnixNano()) }
 func (u *UI) Lock() {
 	u.session++
 	u.stopIdle()
+	u.stopSync()
 	if u.main != nil {
 		u.main.drop()
 		u.main = nil
@@ -70,6 +71,7 @@ func (u *UI) unlocked() {
 	u.session++
 	u.touch()
 	u.startIdle()
+	u.startSync()
 }
 
 // startIdle starts the goroutine that locks the vault after cfg.IdleLock

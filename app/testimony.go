@@ -202,6 +202,7 @@ func (u *UI) confirmSeal(id string, problem *widget.Label, sealed func()) {
 						problem.Show()
 						return
 					}
+					u.kickSync()
 					sealed()
 				}
 			})

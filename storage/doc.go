@@ -48,5 +48,6 @@
 //	pend/, quar/                 envelopes pending verification, and quarantined ones
 //	idx/                         the search index (package search)
 //	team/state                   team membership and sync position
+//	local/settings               this device's settings (DeviceSettings), never synced
 //	meta/<name>                  the vault's own counters
 package storage

@@ -92,6 +92,9 @@ func formTeam(t *testing.T, r *testRelay, n int) []*device {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if again, err := OwnSafetyNumber(v); err != nil || again != safety {
+			t.Fatalf("OwnSafetyNumber = %q, %v; Join returned %q", again, err, safety)
+		}
 		apps, err := ae.Applicants(ctx)
 		if err != nil || len(apps) != 1 {
 			t.Fatalf("applicants: %v, %v", apps, err)

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 
 	"github.com/letapis/letapis/storage"
@@ -65,6 +66,21 @@ func Join(ctx context.Context, v *storage.Vault, code *wire.InviteCode, cfg Conf
 		return nil, "", fmt.Errorf("ask to join: %w", err)
 	}
 	return e, wire.SafetyNumber(code.Team, code.Admin, &a), nil
+}
+
+// OwnSafetyNumber returns the safety number of a vault that asked to join
+// its team: the one Join returned, for the device to show again until it
+// is approved.
+func OwnSafetyNumber(v *storage.Vault) (string, error) {
+	st, err := v.Team()
+	if err != nil {
+		return "", err
+	}
+	if st.Inviter == "" {
+		return "", errors.New("this device founded its team: it has no safety number")
+	}
+	a := applicantOf(v, st)
+	return wire.SafetyNumber(st.Team, st.Inviter, &a), nil
 }
 
 func applicantOf(v *storage.Vault, st *storage.TeamState) wire.Applicant {
