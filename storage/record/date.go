@@ -25,6 +25,26 @@ type Date struct {
 // IsZero reports whether the date is unknown.
 func (d Date) IsZero() bool { return d.Year == 0 }
 
+// First returns the first day d may mean as a YYYYMMDD number: "2021"
+// gives 20210101, "2021-03" 20210301. Comparing such numbers orders days.
+func (d Date) First() uint32 {
+	return uint32(d.Year*10000 + max(d.Month, 1)*100 + max(d.Day, 1))
+}
+
+// Last returns the last day d may mean as a YYYYMMDD number: "2021" gives
+// 20211231, "2021-03" 20210331 (every month is taken to have 31 days,
+// which orders correctly).
+func (d Date) Last() uint32 {
+	m, day := d.Month, d.Day
+	if m == 0 {
+		m = 12
+	}
+	if day == 0 {
+		day = 31
+	}
+	return uint32(d.Year*10000 + m*100 + day)
+}
+
 // ParseDate parses the text form described at Date. The empty string gives
 // the zero Date.
 func ParseDate(s string) (Date, error) {

@@ -151,3 +151,19 @@ func TestTitle(t *testing.T) {
 		t.Errorf("long note title has %d runes, want 80", len([]rune(got)))
 	}
 }
+
+func TestDateFirstLast(t *testing.T) {
+	for _, c := range []struct {
+		d           string
+		first, last uint32
+	}{
+		{"2021", 20210101, 20211231},
+		{"~2021-03", 20210301, 20210331},
+		{"2021-03-07", 20210307, 20210307},
+	} {
+		d := MustDate(c.d)
+		if d.First() != c.first || d.Last() != c.last {
+			t.Errorf("%s: First, Last = %d, %d; want %d, %d", c.d, d.First(), d.Last(), c.first, c.last)
+		}
+	}
+}

@@ -162,22 +162,7 @@ func span(from, to record.Date) (lo, hi uint32) {
 	if to.IsZero() {
 		to = from
 	}
-	return dateStart(from), dateEnd(to)
-}
-
-func dateStart(d record.Date) uint32 {
-	return uint32(d.Year*10000 + max(d.Month, 1)*100 + max(d.Day, 1))
-}
-
-func dateEnd(d record.Date) uint32 {
-	m, day := d.Month, d.Day
-	if m == 0 {
-		m = 12
-	}
-	if day == 0 {
-		day = 31
-	}
-	return uint32(d.Year*10000 + m*100 + day)
+	return from.First(), to.Last()
 }
 
 // encode returns the stored form of e: uvarint numbers and

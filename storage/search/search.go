@@ -202,10 +202,10 @@ func (q Query) compile() (filter, int, error) {
 	if !q.From.IsZero() || !q.To.IsZero() {
 		f.dated, f.from, f.to = true, 0, ^uint32(0)
 		if !q.From.IsZero() {
-			f.from = dateStart(q.From)
+			f.from = q.From.First()
 		}
 		if !q.To.IsZero() {
-			f.to = dateEnd(q.To)
+			f.to = q.To.Last()
 		}
 	}
 	return f, min(limit, MaxLimit), nil
