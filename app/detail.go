@@ -22,6 +22,7 @@ type detail struct {
 	rec    *storage.Record
 	body   record.Body
 	labels map[string]string // "vocab/code" -> label
+	links  *personLinks      // for a person: the records that refer to it
 }
 
 // loadDetail reads record id. It runs off the UI goroutine.
@@ -35,12 +36,22 @@ func loadDetail(v *storage.Vault, id, lang string) (*detail, error) {
 		return nil, err
 	}
 	d := &detail{rec: rec, body: body, labels: map[string]string{}}
+	d.addLabels(v, body, lang)
+	if _, ok := body.(*record.Person); ok {
+		if d.links, err = loadPersonLinks(v, d, lang); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// addLabels looks up the labels of the vocabulary codes body uses.
+func (d *detail) addLabels(v *storage.Vault, body record.Body, lang string) {
 	for _, ref := range body.Terms() {
 		if t, ok, err := v.Term(ref.Vocab, ref.Code); err == nil && ok {
 			d.labels[ref.Vocab+"/"+ref.Code] = t.Labels.In(lang)
 		}
 	}
-	return d, nil
 }
 
 // label returns the label of a vocabulary code, or the code itself.
@@ -96,9 +107,10 @@ func newDetailView(u *UI, d *detail, changed func()) *detailView {
 		l.Importance = widget.WarningImportance
 		top = append(top, l)
 	}
+	var sections []fyne.CanvasObject
 	switch b := d.body.(type) {
 	case *record.Person:
-		dv.person(b)
+		sections = dv.personPage(b)
 	case *record.Testimony:
 		dv.testimony(b)
 		if !d.rec.Sealed {
@@ -120,6 +132,7 @@ func newDetailView(u *UI, d *detail, changed func()) *detailView {
 		dv.row("Seal hash (SHA-256)", d.rec.SealHash)
 	}
 	top = append(top, dv.problem, widget.NewSeparator(), dv.rows)
+	top = append(top, sections...)
 	dv.content = container.NewVScroll(container.NewPadded(container.NewVBox(top...)))
 	return dv
 }
@@ -135,34 +148,6 @@ func (dv *detailView) row(key, value string) {
 	v.Selectable = true
 	dv.rows.Add(k)
 	dv.rows.Add(v)
-}
-
-func (dv *detailView) person(p *record.Person) {
-	d := dv.d
-	for i, n := range p.Names {
-		key := "Name"
-		if i > 0 {
-			key = "Also known as"
-		}
-		s := n.String()
-		if n.Script != "" {
-			s += " (" + d.label(record.VocabScript, n.Script) + ")"
-		}
-		dv.row(key, s)
-	}
-	dv.row("Status", d.label(record.VocabStatus, p.Status))
-	dv.row("Born", p.Birth.String())
-	dv.row("Gender", d.label(record.VocabGender, p.Gender))
-	dv.row("Region", p.Region)
-	dv.row("Occupation", p.Occupation)
-	dv.row("Humanitarian", d.labelList(record.VocabHumanitarian, p.Humanitarian))
-	dv.row("Health", p.Health)
-	dv.row("Last contact with a lawyer", p.LastLawyerContact.String())
-	dv.row("Last contact with family", p.LastFamilyContact.String())
-	for _, c := range p.Claims {
-		dv.row("Claim", strings.TrimSpace(fmt.Sprintf("%s — %s %s", d.label(record.VocabClaim, c.Type), c.By, c.On)))
-	}
-	dv.row("Links", strings.Join(p.Links, "\n"))
 }
 
 func (dv *detailView) testimony(t *record.Testimony) {
