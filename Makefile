@@ -151,7 +151,7 @@ define fuzz_all
 	done <<< "$$targets"
 endef
 
-test: build fmt-check vet
+test: build deps-gui-test fmt-check vet
 	$(GO) test -count=1 -timeout $(TESTTIMEOUT) ./...
 	@$(call fuzz_all,$(or $(FUZZTIME),$(FUZZTIME_TEST)))
 

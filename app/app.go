@@ -17,7 +17,7 @@
 // result carries the session it was started in and is dropped if the vault
 // was locked meanwhile. Locking closes the vault and drops every screen, so
 // no decrypted record stays reachable from the UI. Preferences hold only the
-// interface language.
+// interface language and the auto-lock delay.
 package app
 
 import (
@@ -50,11 +50,14 @@ type Config struct {
 	// storage.Options). 0 is the production default; tests use ~10.
 	WorkFactor int
 	// IdleLock is how long without activity before the vault locks;
-	// 0 means DefaultIdleLock.
+	// 0 means the delay chosen in Settings, else DefaultIdleLock.
 	IdleLock time.Duration
 	// IdleCheck is how often idleness is checked; 0 means every
 	// 5 seconds, or IdleLock/4 if that is shorter.
 	IdleCheck time.Duration
+	// WipeCountdown is how long the panic wipe waits, cancellable, before
+	// it destroys the vault; 0 means DefaultWipeCountdown.
+	WipeCountdown time.Duration
 	// Logger receives diagnostics (never record content); nil discards.
 	Logger *slog.Logger
 }
@@ -94,10 +97,10 @@ func New(a fyne.App, cfg Config) (*UI, error) {
 		return nil, errors.New("no vault directory")
 	}
 	if cfg.IdleLock <= 0 {
-		cfg.IdleLock = DefaultIdleLock
+		cfg.IdleLock = savedIdleLock(a)
 	}
-	if cfg.IdleCheck <= 0 {
-		cfg.IdleCheck = min(5*time.Second, cfg.IdleLock/4)
+	if cfg.WipeCountdown <= 0 {
+		cfg.WipeCountdown = DefaultWipeCountdown
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -172,7 +175,7 @@ func (u *UI) showStart() {
 	} else {
 		u.firstRun = newFirstRunScreen(u)
 		u.show(u.firstRun.content)
-		u.win.Canvas().Focus(u.firstRun.pass)
+		u.win.Canvas().Focus(u.firstRun.phrase.pass)
 	}
 }
 

@@ -24,21 +24,21 @@ func TestFirstRunCreatesVault(t *testing.T) {
 	if !s.create.Disabled() {
 		t.Error("Create enabled with no passphrase")
 	}
-	test.Type(s.pass, "too short")
-	if !s.create.Disabled() || !strings.Contains(s.why.Text, "12 characters") {
-		t.Errorf("short passphrase: disabled=%v why=%q", s.create.Disabled(), s.why.Text)
+	test.Type(s.phrase.pass, "too short")
+	if !s.create.Disabled() || !strings.Contains(s.phrase.why.Text, "12 characters") {
+		t.Errorf("short passphrase: disabled=%v why=%q", s.create.Disabled(), s.phrase.why.Text)
 	}
-	if s.grade.Text != "weak" {
-		t.Errorf("grade of %q = %q, want weak", s.pass.Text, s.grade.Text)
+	if s.phrase.grade.Text != "weak" {
+		t.Errorf("grade of %q = %q, want weak", s.phrase.pass.Text, s.phrase.grade.Text)
 	}
-	s.pass.SetText(testPass)
-	test.Type(s.confirm, "correct horse battery stapel")
-	if !s.create.Disabled() || !strings.Contains(s.why.Text, "match") {
-		t.Errorf("mismatch: disabled=%v why=%q", s.create.Disabled(), s.why.Text)
+	s.phrase.pass.SetText(testPass)
+	test.Type(s.phrase.confirm, "correct horse battery stapel")
+	if !s.create.Disabled() || !strings.Contains(s.phrase.why.Text, "match") {
+		t.Errorf("mismatch: disabled=%v why=%q", s.create.Disabled(), s.phrase.why.Text)
 	}
-	s.confirm.SetText(testPass)
-	if s.create.Disabled() || s.why.Text != "" {
-		t.Fatalf("matching passphrases: disabled=%v why=%q", s.create.Disabled(), s.why.Text)
+	s.phrase.confirm.SetText(testPass)
+	if s.create.Disabled() || s.phrase.why.Text != "" {
+		t.Fatalf("matching passphrases: disabled=%v why=%q", s.create.Disabled(), s.phrase.why.Text)
 	}
 	test.Tap(s.create)
 	u.wait()
@@ -48,7 +48,7 @@ func TestFirstRunCreatesVault(t *testing.T) {
 	if u.Locked() || !storage.Exists(u.cfg.VaultDir) {
 		t.Fatal("no vault after Create")
 	}
-	if s.pass.Text != "" || s.confirm.Text != "" {
+	if s.phrase.pass.Text != "" || s.phrase.confirm.Text != "" {
 		t.Error("the passphrase stays in the fields after Create")
 	}
 	if !hasText(u, "Your recovery kit") || !hasText(u, "Nobody can reset the passphrase") {
@@ -108,11 +108,12 @@ func addPerson(t *testing.T, u *UI, given, family, birth string) {
 	u.main.selectKind(record.KindPerson)
 	l := u.main.lists[record.KindPerson]
 	test.Tap(l.add)
-	form := l.lastPersonForm(t)
-	test.Type(form.given, given)
-	test.Type(form.family, family)
-	form.script.Select.SetSelectedIndex(0)
-	form.status.Select.SetSelectedIndex(1)
+	form := shownForm[*personForm](t, l)
+	name := form.names.Rows()[0]
+	test.Type(name.given, given)
+	test.Type(name.family, family)
+	name.script.Select.SetSelectedIndex(1)
+	form.status.Select.SetSelectedIndex(2)
 	if birth != "" {
 		test.Type(form.birth, birth)
 	}
@@ -157,13 +158,13 @@ func TestAddPersonValidation(t *testing.T) {
 	u, _ := unlockedUI(t)
 	l := u.main.lists[record.KindPerson]
 	test.Tap(l.add)
-	f := l.lastPersonForm(t)
+	f := shownForm[*personForm](t, l)
 	test.Tap(f.frame.save)
 	u.wait()
-	if f.frame.problem.Text != "Name: needs a given or a family name." {
+	if f.frame.problem.Text != "Name: is required." {
 		t.Errorf("empty name: %q", f.frame.problem.Text)
 	}
-	test.Type(f.family, "Навумчык")
+	test.Type(f.names.Rows()[0].family, "Навумчык")
 	test.Type(f.birth, "1962-13")
 	test.Tap(f.frame.save)
 	u.wait()
@@ -180,7 +181,7 @@ func TestTestimonyDraftAndSeal(t *testing.T) {
 	u.main.selectKind(record.KindTestimony)
 	l := u.main.lists[record.KindTestimony]
 	test.Tap(l.add)
-	f := l.lastTestimonyForm(t)
+	f := shownForm[*testimonyForm](t, l)
 	test.Type(f.interviewee, "Сведка А")
 	test.Type(f.text, "Нас трымалі ў камеры без святла.")
 	test.Tap(f.frame.save)
@@ -235,7 +236,7 @@ func TestAddNote(t *testing.T) {
 	u.main.selectKind(record.KindNote)
 	l := u.main.lists[record.KindNote]
 	test.Tap(l.add)
-	f := l.lastNoteForm(t)
+	f := shownForm[*noteForm](t, l)
 	test.Type(f.date, "2024-03")
 	test.Type(f.text, "Court hearing postponed")
 	test.Tap(f.frame.save)

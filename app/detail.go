@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -16,12 +17,14 @@ import (
 	"github.com/letapis/letapis/storage/record"
 )
 
-// detail is a record read for display: its state, its decoded body and the
-// labels of the vocabulary codes it uses in the UI language.
+// detail is a record read for display: its state, its decoded body, the
+// labels of the vocabulary codes it uses in the UI language, and the titles
+// of the records it refers to.
 type detail struct {
 	rec    *storage.Record
 	body   record.Body
 	labels map[string]string // "vocab/code" -> label
+	titles map[string]string // record id -> title
 	links  *personLinks      // for a person: the records that refer to it
 }
 
@@ -35,8 +38,13 @@ func loadDetail(v *storage.Vault, id, lang string) (*detail, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &detail{rec: rec, body: body, labels: map[string]string{}}
+	d := &detail{rec: rec, body: body, labels: map[string]string{}, titles: map[string]string{}}
 	d.addLabels(v, body, lang)
+	for _, id := range refersTo(body) {
+		if t := recordTitle(v, id); t != "" {
+			d.titles[id] = t
+		}
+	}
 	if _, ok := body.(*record.Person); ok {
 		if d.links, err = loadPersonLinks(v, d, lang); err != nil {
 			return nil, err
@@ -52,6 +60,39 @@ func (d *detail) addLabels(v *storage.Vault, body record.Body, lang string) {
 			d.labels[ref.Vocab+"/"+ref.Code] = t.Labels.In(lang)
 		}
 	}
+}
+
+// refersTo lists the ids of the records body names.
+func refersTo(body record.Body) []string {
+	switch b := body.(type) {
+	case *record.Case:
+		return []string{b.Person}
+	case *record.Incident:
+		return append(slices.Clone(b.Victims), b.Sources...)
+	case *record.Testimony:
+		return append(append([]string{b.Person, b.Amends}, b.About...), b.Attachments...)
+	case *record.Note:
+		return []string{b.About}
+	}
+	return nil
+}
+
+// title returns the title of record id, or its short id if it could not be
+// read (deleted, or not synced to this device).
+func (d *detail) title(id string) string {
+	if t, ok := d.titles[id]; ok {
+		return t
+	}
+	return shortID(id)
+}
+
+// titleList is title for several records, one per line.
+func (d *detail) titleList(ids []string) string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = d.title(id)
+	}
+	return strings.Join(out, "\n")
 }
 
 // label returns the label of a vocabulary code, or the code itself.
@@ -77,13 +118,16 @@ type detailView struct {
 	d       *detail
 	rows    *fyne.Container
 	seal    *widget.Button
+	edit    *widget.Button
+	amend   *widget.Button
 	problem *widget.Label
 	content fyne.CanvasObject
 }
 
 // newDetailView renders d; changed is called after an action changed the
-// record.
-func newDetailView(u *UI, d *detail, changed func()) *detailView {
+// record, and edit opens the record's form in a mode (edit, or amend a
+// sealed testimony).
+func newDetailView(u *UI, d *detail, changed func(), edit func(formMode)) *detailView {
 	dv := &detailView{ui: u, d: d}
 	dv.rows = container.New(layout.NewFormLayout())
 	dv.problem = paragraph("")
@@ -107,6 +151,9 @@ func newDetailView(u *UI, d *detail, changed func()) *detailView {
 		l.Importance = widget.WarningImportance
 		top = append(top, l)
 	}
+	if actions := dv.actions(edit); len(actions) > 0 {
+		top = append(top, container.NewHBox(actions...))
+	}
 	var sections []fyne.CanvasObject
 	switch b := d.body.(type) {
 	case *record.Person:
@@ -120,8 +167,13 @@ func newDetailView(u *UI, d *detail, changed func()) *detailView {
 			top = append(top, container.NewHBox(dv.seal))
 		}
 	case *record.Note:
+		dv.row("About", d.titleList([]string{b.About}))
 		dv.row("Date", b.Date.String())
 		dv.row("Text", b.Text)
+	case *record.Case:
+		dv.caseRows(b)
+	case *record.Incident:
+		dv.incident(b)
 	default:
 		dv.generic()
 	}
@@ -135,6 +187,28 @@ func newDetailView(u *UI, d *detail, changed func()) *detailView {
 	top = append(top, sections...)
 	dv.content = container.NewVScroll(container.NewPadded(container.NewVBox(top...)))
 	return dv
+}
+
+// actions are the buttons that change the record: Edit, or Amend for a
+// sealed testimony. A record in conflict is resolved, not edited.
+func (dv *detailView) actions(edit func(formMode)) []fyne.CanvasObject {
+	u, rec := dv.ui, dv.d.rec
+	if edit == nil || rec.Conflict || rec.Deleted {
+		return nil
+	}
+	if rec.Sealed {
+		dv.amend = u.button(u.T("Amend…"), theme.DocumentCreateIcon(), func() {
+			edit(formMode{id: rec.ID, base: dv.d.body, amend: true})
+		})
+		return []fyne.CanvasObject{dv.amend}
+	}
+	if _, ok := formBuilders[rec.Kind]; !ok {
+		return nil
+	}
+	dv.edit = u.button(u.T("Edit"), theme.DocumentCreateIcon(), func() {
+		edit(formMode{id: rec.ID, base: dv.d.body})
+	})
+	return []fyne.CanvasObject{dv.edit}
 }
 
 // row adds a field; empty values are left out.
@@ -164,8 +238,60 @@ func (dv *detailView) testimony(t *record.Testimony) {
 	dv.row("Fears raised", t.Consent.Fears)
 	dv.row("Sensitivity", d.label(record.VocabSensitivity, t.Sensitivity))
 	dv.row("Violations", d.labelList(record.VocabIncidentType, t.Violations))
-	dv.row("Amends", t.Amends)
+	if t.Person != "" {
+		dv.row("Interviewee's record", d.title(t.Person))
+	}
+	dv.row("About", d.titleList(t.About))
+	if t.Amends != "" {
+		dv.row("Amends", d.title(t.Amends))
+	}
 	dv.row("Text", t.Text)
+}
+
+func (dv *detailView) caseRows(c *record.Case) {
+	d := dv.d
+	dv.row("Person", d.titleList([]string{c.Person}))
+	dv.row("Arrested", c.Arrested.String())
+	dv.row("Arrest place", c.ArrestPlace)
+	dv.row("Detaining body", c.DetainingBody)
+	dv.row("Charges", strings.Join(c.Charges, "\n"))
+	dv.row("Court", c.Court)
+	dv.row("Judge", c.Judge)
+	dv.row("Prosecutor", c.Prosecutor)
+	dv.row("Verdict", c.Verdict.String())
+	dv.row("Sentence", c.Sentence)
+	dv.row("Regime", c.Regime)
+	for _, sp := range c.Facilities {
+		place := sp.Facility
+		if sp.Kind != "" {
+			place += " (" + d.label(record.VocabFacilityKind, sp.Kind) + ")"
+		}
+		dv.row("Held in", strings.TrimSpace(place+"  "+period(sp.From, sp.To)))
+	}
+	dv.row("Released", c.Released.String())
+}
+
+func (dv *detailView) incident(in *record.Incident) {
+	d := dv.d
+	dv.row("Type", d.label(record.VocabIncidentType, in.Type))
+	dv.row("When", period(in.From, in.To))
+	dv.row("Place", in.Place)
+	dv.row("Victims", d.titleList(in.Victims))
+	dv.row("Perpetrators", strings.Join(in.Perpetrators, "\n"))
+	dv.row("Sources", d.titleList(in.Sources))
+	dv.row("Description", in.Description)
+}
+
+// period words a span of partial dates: "2021-03 – 2021-05", "2021-03 –"
+// for one still going on.
+func period(from, to record.Date) string {
+	switch {
+	case from.IsZero() && to.IsZero():
+		return ""
+	case to.IsZero():
+		return from.String() + " –"
+	}
+	return from.String() + " – " + to.String()
 }
 
 // generic shows the top-level fields of kinds without their own view yet.

@@ -1,8 +1,6 @@
 package app
 
 import (
-	"unicode/utf8"
-
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
@@ -16,12 +14,7 @@ import (
 // the reason the Create button is not available yet.
 type firstRunScreen struct {
 	ui       *UI
-	pass     *widget.Entry
-	confirm  *widget.Entry
-	meter    *widget.ProgressBar
-	grade    *widget.Label
-	advice   *widget.Label
-	why      *widget.Label
+	phrase   *passphraseFields
 	create   *widget.Button
 	busy     *widget.Activity
 	problem  *widget.Label
@@ -31,89 +24,32 @@ type firstRunScreen struct {
 
 func newFirstRunScreen(u *UI) *firstRunScreen {
 	s := &firstRunScreen{ui: u}
-	s.pass = widget.NewPasswordEntry()
-	s.pass.SetPlaceHolder(u.T("Passphrase"))
-	s.confirm = widget.NewPasswordEntry()
-	s.confirm.SetPlaceHolder(u.T("Passphrase again"))
-	s.pass.OnChanged = func(string) { s.changed() }
-	s.confirm.OnChanged = func(string) { s.changed() }
-	s.confirm.OnSubmitted = func(string) { s.submit() }
-	s.meter = widget.NewProgressBar()
-	s.meter.TextFormatter = func() string { return "" }
-	s.grade = widget.NewLabel("")
-	s.advice = paragraph("")
-	s.why = paragraph("")
-	s.why.Importance = widget.WarningImportance
+	s.create = u.button(u.T("Create vault"), theme.ConfirmIcon(), s.submit)
+	s.create.Importance = widget.HighImportance
+	s.phrase = u.newPassphraseFields(func(ok bool) {
+		if ok && !s.creating {
+			s.create.Enable()
+		} else {
+			s.create.Disable()
+		}
+	}, s.submit)
 	s.problem = paragraph("")
 	s.problem.Importance = widget.DangerImportance
 	s.busy = widget.NewActivity()
 	s.busy.Hide()
-	s.create = u.button(u.T("Create vault"), theme.ConfirmIcon(), s.submit)
-	s.create.Importance = widget.HighImportance
 
 	form := container.NewVBox(
 		heading(u.T("Welcome to Letapis")),
 		paragraph(u.T("Everything you record is kept encrypted in a vault on this computer. Choose a passphrase to protect it: several random words are easier to remember and harder to guess than a short password.")),
 		paragraph(u.Tf("Vault folder: %s", u.cfg.VaultDir)),
-		widget.NewLabel(u.T("Passphrase")), s.pass,
-		widget.NewLabel(u.T("Type it again")), s.confirm,
-		container.NewBorder(nil, nil, widget.NewLabel(u.T("Strength:")), s.grade, s.meter),
-		s.advice,
-		s.why,
+		s.phrase.content,
 		container.NewHBox(s.create, s.busy),
 		s.problem,
 		widget.NewSeparator(),
 		container.NewHBox(widget.NewLabel(u.T("Language")), u.languageSelect()),
 	)
 	s.content = container.NewCenter(container.New(layout.NewGridWrapLayout(fyne.NewSize(560, 640)), container.NewVScroll(form)))
-	s.changed()
 	return s
-}
-
-// changed re-grades the passphrase and decides whether Create is allowed.
-func (s *firstRunScreen) changed() {
-	u := s.ui
-	u.touch()
-	p := s.pass.Text
-	grade, bits, warnings := rateStrength(p)
-	s.meter.SetValue(min(bits/90, 1))
-	if p == "" {
-		s.meter.Hide()
-	} else {
-		s.meter.Show()
-	}
-	switch {
-	case p == "":
-		s.grade.SetText("")
-	case grade == strengthStrong:
-		s.grade.SetText(u.T("strong"))
-	case grade == strengthFair:
-		s.grade.SetText(u.T("fair"))
-	default:
-		s.grade.SetText(u.T("weak"))
-	}
-	text := ""
-	for _, w := range warnings {
-		text += "• " + u.T(w) + "\n"
-	}
-	if p != "" {
-		text += u.T("This is an estimate. Best: five or more random words that you do not use anywhere else.")
-	}
-	s.advice.SetText(text)
-
-	why := ""
-	switch {
-	case utf8.RuneCountInString(p) < minPassphrase:
-		why = u.Tf("Create is available once the passphrase has at least %d characters.", minPassphrase)
-	case s.confirm.Text != p:
-		why = u.T("Create is available once both passphrases match.")
-	}
-	s.why.SetText(why)
-	if why == "" && !s.creating {
-		s.create.Enable()
-	} else {
-		s.create.Disable()
-	}
 }
 
 // submit creates the vault; key derivation runs off the UI goroutine.
@@ -124,27 +60,22 @@ func (s *firstRunScreen) submit() {
 	}
 	s.creating = true
 	s.create.Disable()
-	s.pass.Disable()
-	s.confirm.Disable()
+	s.phrase.enable(false)
 	s.problem.SetText("")
-	s.busy.Show()
-	s.busy.Start()
-	pass, dir, opts := s.pass.Text, u.cfg.VaultDir, u.options()
+	spin(s.busy, true)
+	pass, dir, opts := s.phrase.pass.Text, u.cfg.VaultDir, u.options()
 	u.async(func() func() {
 		v, err := storage.Create(dir, pass, opts)
 		return func() {
-			s.busy.Stop()
-			s.busy.Hide()
+			spin(s.busy, false)
 			s.creating = false
-			s.pass.Enable()
-			s.confirm.Enable()
+			s.phrase.enable(true)
 			if err != nil {
 				s.problem.SetText(u.errorText(err))
-				s.changed()
+				s.phrase.check()
 				return
 			}
-			s.pass.SetText("")
-			s.confirm.SetText("")
+			s.phrase.clear()
 			u.vault = v
 			u.unlocked()
 			kit := newRecoveryScreen(u)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -73,9 +74,68 @@ func (u *UI) parseDateField(label, text string) (record.Date, error) {
 	return d, nil
 }
 
-// recordForm is the frame shared by the add forms: a title, the fields, an
-// error line and Save / Cancel. The save function runs on the UI goroutine
-// to build the body; the vault call runs in the background.
+// commitFunc stores a form's body in the vault: as a new record, as a new
+// revision of an existing one, or as an amendment of a sealed testimony.
+type commitFunc func(v *storage.Vault, b record.Body) (*storage.Record, error)
+
+// formMode says what a form is for. The zero value adds a new record. With
+// id set, the form edits record id, prefilled from base; fields the form does
+// not show are kept as base has them. With amend also set, id is a sealed
+// testimony and Save adds a new testimony that corrects it (Vault.Amend).
+type formMode struct {
+	id    string
+	base  record.Body
+	amend bool
+}
+
+// editing reports whether the form changes or amends an existing record.
+func (m formMode) editing() bool { return m.id != "" }
+
+// commit returns how Save stores the body.
+func (m formMode) commit() commitFunc {
+	switch {
+	case m.amend:
+		id := m.id
+		return func(v *storage.Vault, b record.Body) (*storage.Record, error) {
+			t, ok := b.(*record.Testimony)
+			if !ok {
+				return nil, fmt.Errorf("amend %s: only a testimony can be amended", id)
+			}
+			return v.Amend(id, t)
+		}
+	case m.id != "":
+		id := m.id
+		return func(v *storage.Vault, b record.Body) (*storage.Record, error) { return v.Update(id, b) }
+	}
+	return func(v *storage.Vault, b record.Body) (*storage.Record, error) { return v.Add(b) }
+}
+
+// title picks the form's heading (English key) for its mode.
+func (m formMode) title(add, edit string) string {
+	if m.editing() {
+		return edit
+	}
+	return add
+}
+
+// formSpec is what newRecordForm frames.
+type formSpec struct {
+	// title and saveLabel are English keys.
+	title, saveLabel string
+	items            []*widget.FormItem
+	// build runs on the UI goroutine and returns the body to save, or an
+	// error (already worded for people) to show.
+	build func() (record.Body, error)
+	// commit stores the body; it runs in the background.
+	commit commitFunc
+	// saved receives the stored record; cancel leaves the form.
+	saved  func(*storage.Record)
+	cancel func()
+}
+
+// recordForm is the frame shared by the record forms: a title, the fields,
+// an error line and Save / Cancel. The body is built and validated on the UI
+// goroutine; the vault call runs in the background.
 type recordForm struct {
 	ui      *UI
 	form    *widget.Form
@@ -87,20 +147,19 @@ type recordForm struct {
 	saving  bool
 }
 
-// newRecordForm frames items; build returns the body to add or an error
-// to show; saved receives the new record.
-func (u *UI) newRecordForm(title, saveLabel string, items []*widget.FormItem, build func() (record.Body, error), saved func(*storage.Record), cancel func()) *recordForm {
+// newRecordForm frames the fields of spec.
+func (u *UI) newRecordForm(spec formSpec) *recordForm {
 	f := &recordForm{ui: u}
-	f.form = widget.NewForm(items...)
+	f.form = widget.NewForm(spec.items...)
 	f.problem = paragraph("")
 	f.problem.Importance = widget.DangerImportance
 	f.busy = widget.NewActivity()
 	f.busy.Hide()
-	f.save = u.button(u.T(saveLabel), theme.DocumentSaveIcon(), func() {
+	f.save = u.button(u.T(spec.saveLabel), theme.DocumentSaveIcon(), func() {
 		if f.saving {
 			return
 		}
-		body, err := build()
+		body, err := spec.build()
 		if err != nil {
 			f.problem.SetText(err.Error())
 			return
@@ -112,31 +171,58 @@ func (u *UI) newRecordForm(title, saveLabel string, items []*widget.FormItem, bu
 		f.saving = true
 		f.save.Disable()
 		f.problem.SetText("")
-		f.busy.Show()
-		f.busy.Start()
+		spin(f.busy, true)
 		u.background(func(v *storage.Vault) func() {
-			r, err := v.Add(body)
+			r, err := spec.commit(v, body)
 			return func() {
 				f.saving = false
-				f.busy.Stop()
-				f.busy.Hide()
+				spin(f.busy, false)
 				f.save.Enable()
 				if err != nil {
 					f.problem.SetText(u.saveError(err))
 					return
 				}
-				saved(r)
+				spec.saved(r)
 			}
 		})
 	})
 	f.save.Importance = widget.HighImportance
-	f.cancel = u.button(u.T("Cancel"), theme.CancelIcon(), cancel)
+	f.cancel = u.button(u.T("Cancel"), theme.CancelIcon(), spec.cancel)
 	box := container.NewVBox(
-		heading(u.T(title)),
+		heading(u.T(spec.title)),
 		f.form,
 		f.problem,
 		container.NewHBox(layout.NewSpacer(), f.busy, f.cancel, f.save),
 	)
 	f.content = container.NewVScroll(container.NewPadded(box))
 	return f
+}
+
+// formBuilder builds the form of one kind of record in mode and returns it
+// with its content.
+type formBuilder func(u *UI, mode formMode, saved func(*storage.Record), cancel func()) (any, fyne.CanvasObject)
+
+// formBuilders holds the form of each kind that has one.
+var formBuilders = map[record.Kind]formBuilder{
+	record.KindPerson: func(u *UI, mode formMode, saved func(*storage.Record), cancel func()) (any, fyne.CanvasObject) {
+		f := newPersonForm(u, mode, saved, cancel)
+		return f, f.content
+	},
+	record.KindTestimony: func(u *UI, mode formMode, saved func(*storage.Record), cancel func()) (any, fyne.CanvasObject) {
+		f := newTestimonyForm(u, mode, saved, cancel)
+		return f, f.content
+	},
+	record.KindNote: func(u *UI, mode formMode, saved func(*storage.Record), cancel func()) (any, fyne.CanvasObject) {
+		f := newNoteForm(u, mode, saved, cancel)
+		return f, f.content
+	},
+}
+
+// newForm builds the form for records of kind k in mode; nil if the app has
+// no form for k.
+func (u *UI) newForm(k record.Kind, mode formMode, saved func(*storage.Record), cancel func()) (any, fyne.CanvasObject) {
+	if b, ok := formBuilders[k]; ok {
+		return b(u, mode, saved, cancel)
+	}
+	return nil, nil
 }

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/letapis/letapis/storage"
+	"github.com/letapis/letapis/storage/record"
 )
 
 // testPass is the passphrase of test vaults.
@@ -169,29 +170,42 @@ func hasText(u *UI, text string) bool {
 	return false
 }
 
-func (l *recordList) lastPersonForm(t *testing.T) *personForm {
+// shownForm returns the form the list's pane shows, which must be an F.
+func shownForm[F any](t *testing.T, l *recordList) F {
 	t.Helper()
-	f, ok := l.form.(*personForm)
+	f, ok := l.form.(F)
 	if !ok {
-		t.Fatalf("no person form shown (%T)", l.form)
+		var want F
+		t.Fatalf("the pane shows %T, not %T", l.form, want)
 	}
 	return f
 }
 
-func (l *recordList) lastTestimonyForm(t *testing.T) *testimonyForm {
+// save taps a form's Save, waits for the vault, and fails the test if the
+// form reports a problem.
+func save(t *testing.T, u *UI, f *recordForm) {
 	t.Helper()
-	f, ok := l.form.(*testimonyForm)
-	if !ok {
-		t.Fatalf("no testimony form shown (%T)", l.form)
+	test.Tap(f.save)
+	u.wait()
+	if f.problem.Text != "" {
+		t.Fatalf("save: %s", f.problem.Text)
 	}
-	return f
 }
 
-func (l *recordList) lastNoteForm(t *testing.T) *noteForm {
+// stored reads record id from the vault and decodes its body as a B.
+func stored[B record.Body](t *testing.T, u *UI, id string) (*storage.Record, B) {
 	t.Helper()
-	f, ok := l.form.(*noteForm)
-	if !ok {
-		t.Fatalf("no note form shown (%T)", l.form)
+	r, err := u.vault.Get(id)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return f
+	body, err := r.Decode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, ok := body.(B)
+	if !ok {
+		t.Fatalf("record %s is a %T", id, body)
+	}
+	return r, b
 }

@@ -47,7 +47,10 @@ func TestTranslationsComplete(t *testing.T) {
 	patterns := []*regexp.Regexp{
 		regexp.MustCompile(`\bTf?\(` + lit),
 		regexp.MustCompile(`\.row\(` + lit),
-		regexp.MustCompile(`newRecordForm\(` + lit + `,\s*` + lit),
+		regexp.MustCompile(`\.title\(` + lit + `,\s*` + lit),
+		regexp.MustCompile(`saveLabel:\s*` + lit),
+		regexp.MustCompile(`newRepeater\(u,\s*` + lit),
+		regexp.MustCompile(`\bkey\(` + lit),
 		regexp.MustCompile(`parseDateField\(` + lit),
 		regexp.MustCompile(`append\(warnings,\s*` + lit),
 	}

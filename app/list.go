@@ -84,7 +84,7 @@ func newRecordList(u *UI, k record.Kind) *recordList {
 	l.busy.Hide()
 	var top []fyne.CanvasObject
 	if addLabel := addTitle(k); addLabel != "" {
-		l.add = u.button(u.T(addLabel), theme.ContentAddIcon(), l.showForm)
+		l.add = u.button(u.T(addLabel), theme.ContentAddIcon(), func() { l.showForm(formMode{}) })
 		l.add.Importance = widget.HighImportance
 		top = append(top, container.NewHBox(l.add, layout.NewSpacer(), l.busy, l.count))
 	} else {
@@ -139,8 +139,7 @@ func (l *recordList) flags(s storage.Summary) string {
 // shows them: people by name, other kinds newest first.
 func (l *recordList) load() {
 	u := l.ui
-	l.busy.Show()
-	l.busy.Start()
+	spin(l.busy, true)
 	kind := l.kind
 	u.background(func(v *storage.Vault) func() {
 		var all []storage.Summary
@@ -156,8 +155,7 @@ func (l *recordList) load() {
 			})
 		}
 		return func() {
-			l.busy.Stop()
-			l.busy.Hide()
+			spin(l.busy, false)
 			if err != nil {
 				l.show(l.message(u.errorText(err)))
 				return
@@ -255,29 +253,28 @@ func (l *recordList) message(text string) fyne.CanvasObject {
 	return container.NewPadded(paragraph(text))
 }
 
-// showForm shows the add form of the list's kind.
-func (l *recordList) showForm() {
-	l.list.UnselectAll()
+// showForm shows the form of the list's kind in the pane: for a new
+// record, or (mode.id set) to edit or amend the record shown.
+func (l *recordList) showForm(mode formMode) {
+	if !mode.editing() {
+		l.list.UnselectAll()
+	}
 	saved := func(r *storage.Record) {
 		l.load()
 		l.open(r.ID)
 	}
-	cancel := func() { l.show(l.placeholder()) }
-	var form any
-	switch l.kind {
-	case record.KindPerson:
-		f := newPersonForm(l.ui, saved, cancel)
-		l.show(f.content)
-		form = f
-	case record.KindTestimony:
-		f := newTestimonyForm(l.ui, saved, cancel)
-		l.show(f.content)
-		form = f
-	case record.KindNote:
-		f := newNoteForm(l.ui, saved, cancel)
-		l.show(f.content)
-		form = f
+	cancel := func() {
+		if mode.editing() {
+			l.open(mode.id)
+			return
+		}
+		l.show(l.placeholder())
 	}
+	form, content := l.ui.newForm(l.kind, mode, saved, cancel)
+	if form == nil {
+		return
+	}
+	l.show(content)
 	l.form = form
 }
 
@@ -294,7 +291,7 @@ func (l *recordList) open(id string) {
 			l.show(newDetailView(u, d, func() {
 				l.load()
 				l.open(id)
-			}).content)
+			}, l.showForm).content)
 		}
 	})
 }

@@ -80,6 +80,9 @@ func (u *UI) startIdle() {
 	u.idle.stop = stop
 	session := u.session
 	timeout, every := u.cfg.IdleLock, u.cfg.IdleCheck
+	if every <= 0 {
+		every = min(5*time.Second, timeout/4)
+	}
 	go func() {
 		t := time.NewTicker(every)
 		defer t.Stop()

@@ -8,32 +8,46 @@ import (
 	"github.com/letapis/letapis/storage/record"
 )
 
-// noteForm adds a dated case note.
+// noteForm adds or edits a dated note about a record.
 type noteForm struct {
 	ui      *UI
+	base    record.Note
+	about   *recordPicker
 	date    *widget.Entry
 	text    *widget.Entry
 	frame   *recordForm
 	content fyne.CanvasObject
 }
 
-func newNoteForm(u *UI, saved func(*storage.Record), cancel func()) *noteForm {
+func newNoteForm(u *UI, mode formMode, saved func(*storage.Record), cancel func()) *noteForm {
 	n := &noteForm{ui: u}
-	n.date = u.entry(u.T("YYYY, YYYY-MM or YYYY-MM-DD"))
+	if b, ok := mode.base.(*record.Note); ok {
+		n.base = *b
+	}
+	n.about = u.newRecordPicker("", false, []string{n.base.About})
+	n.date = u.dateEntry(n.base.Date)
 	n.text = u.multiLine(u.T("A hearing, a letter sent, a follow-up due…"), 10)
+	n.text.SetText(n.base.Text)
 	items := []*widget.FormItem{
+		widget.NewFormItem(u.T("About"), n.about.Content),
 		widget.NewFormItem(u.T("Date"), n.date),
 		widget.NewFormItem(u.T("Text"), n.text),
 	}
-	n.frame = u.newRecordForm("New note", "Save", items, n.body, saved, cancel)
+	n.frame = u.newRecordForm(formSpec{
+		title: mode.title("New note", "Edit note"), saveLabel: "Save", items: items,
+		build: n.body, commit: mode.commit(), saved: saved, cancel: cancel,
+	})
 	n.content = n.frame.content
 	return n
 }
 
 func (n *noteForm) body() (record.Body, error) {
-	d, err := n.ui.parseDateField("Date", n.date.Text)
-	if err != nil {
+	b := n.base
+	var err error
+	if b.Date, err = n.ui.parseDateField("Date", n.date.Text); err != nil {
 		return nil, err
 	}
-	return &record.Note{Date: d, Text: n.text.Text}, nil
+	b.About = n.about.ID()
+	b.Text = n.text.Text
+	return &b, nil
 }

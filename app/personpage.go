@@ -173,7 +173,7 @@ func (u *UI) entryWhat(d *detail, e timelineEntry) string {
 	var what string
 	switch e.Kind {
 	case entryArrest:
-		what = u.T("Arrested")
+		what = u.T("Arrest")
 	case entryCustody, entryTransfer:
 		key := "Taken to %s"
 		if e.Kind == entryTransfer {
@@ -186,7 +186,7 @@ func (u *UI) entryWhat(d *detail, e timelineEntry) string {
 	case entryVerdict:
 		what = u.T("Verdict")
 	case entryRelease:
-		what = u.T("Released")
+		what = u.T("Release")
 	case entryIncident:
 		what = d.label(record.VocabIncidentType, e.Code)
 	}
@@ -248,11 +248,15 @@ func (u *UI) openRecord(k record.Kind, id string) {
 }
 
 // addForPerson shows the add form of kind k (a case or an incident) in its
-// tab.
+// tab, with the person chosen.
 func (u *UI) addForPerson(k record.Kind, personID string) {
 	if u.main == nil {
 		return
 	}
+	var base record.Body = &record.Case{Person: personID}
+	if k == record.KindIncident {
+		base = &record.Incident{Victims: []string{personID}}
+	}
 	u.main.selectKind(k)
-	u.main.lists[k].showForm()
+	u.main.lists[k].showForm(formMode{base: base})
 }

@@ -76,7 +76,7 @@ func TestPersonPageMarkup(t *testing.T) {
 	time.Local = time.UTC // the page shows when the record changed in local time
 	t.Cleanup(func() { time.Local = local })
 	u, _ := newTestUI(t, Config{})
-	dv := newDetailView(u, fixedPerson(), func() {})
+	dv := newDetailView(u, fixedPerson(), func() {}, func(formMode) {})
 	w := test.NewWindow(dv.content)
 	defer w.Close()
 	w.Resize(fyne.NewSize(900, 1500))

@@ -31,8 +31,8 @@ func TestNoPlaintextAfterSession(t *testing.T) {
 	narrative := "Мяне білі ў " + randomWord(12) + " каля " + randomWord(9)
 	pass := randomWord(6) + " " + randomWord(6) + " " + randomWord(6) + " " + randomWord(6) + " " + randomWord(6)
 	s := u.firstRun
-	test.Type(s.pass, pass)
-	test.Type(s.confirm, pass)
+	test.Type(s.phrase.pass, pass)
+	test.Type(s.phrase.confirm, pass)
 	test.Tap(s.create)
 	u.wait()
 	test.Tap(button(t, u, "I understand"))
@@ -42,7 +42,7 @@ func TestNoPlaintextAfterSession(t *testing.T) {
 	u.main.selectKind(record.KindTestimony)
 	l := u.main.lists[record.KindTestimony]
 	test.Tap(l.add)
-	f := l.lastTestimonyForm(t)
+	f := shownForm[*testimonyForm](t, l)
 	test.Type(f.interviewee, given+" "+family)
 	f.consent.Group.SetSelected([]string{f.consent.Group.Options[0]})
 	test.Type(f.text, narrative)

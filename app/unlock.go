@@ -67,15 +67,13 @@ func (s *unlockScreen) submit() {
 	s.unlock.Disable()
 	s.pass.Disable()
 	s.problem.SetText("")
-	s.busy.Show()
-	s.busy.Start()
+	spin(s.busy, true)
 	pass, dir, opts := s.pass.Text, u.cfg.VaultDir, u.options()
 	u.async(func() func() {
 		v, err := storage.Open(dir, pass, opts)
 		return func() {
 			s.opening = false
-			s.busy.Stop()
-			s.busy.Hide()
+			spin(s.busy, false)
 			s.unlock.Enable()
 			s.pass.Enable()
 			if err != nil {

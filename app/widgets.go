@@ -1,6 +1,8 @@
 package app
 
 import (
+	"slices"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
 
@@ -43,21 +45,16 @@ type vocabSelect struct {
 }
 
 // newVocabSelect builds a vocabSelect over the built-in terms of vocab,
-// with def chosen ("" for none).
+// with def chosen ("" for none). A code that is not built in (a team's own
+// term) is offered as it is, so that editing a record keeps it.
 func (u *UI) newVocabSelect(vocab, def string) *vocabSelect {
-	terms := record.BuiltinTerms(vocab)
-	vs := &vocabSelect{}
-	labels := make([]string, len(terms))
-	for i, t := range terms {
-		labels[i] = t.Labels.In(u.Lang())
-		vs.codes = append(vs.codes, t.Code)
-	}
-	vs.Select = widget.NewSelect(labels, func(string) { u.touch() })
+	labels, codes := vocabOptions(u.Lang(), vocab, []string{def})
+	// The first option clears the choice.
+	vs := &vocabSelect{codes: append([]string{""}, codes...)}
+	vs.Select = widget.NewSelect(append([]string{u.T("(not set)")}, labels...), func(string) { u.touch() })
 	vs.Select.PlaceHolder = u.T("(not set)")
-	for i, c := range vs.codes {
-		if c == def {
-			vs.Select.SetSelectedIndex(i)
-		}
+	if i := slices.Index(vs.codes, def); i > 0 {
+		vs.Select.SetSelectedIndex(i)
 	}
 	return vs
 }
@@ -78,18 +75,40 @@ type vocabChecks struct {
 	order []string          // codes in vocabulary order
 }
 
-// newVocabChecks builds a vocabChecks over the built-in terms of vocab.
-func (u *UI) newVocabChecks(vocab string) *vocabChecks {
-	terms := record.BuiltinTerms(vocab)
-	vc := &vocabChecks{codes: map[string]string{}}
-	labels := make([]string, len(terms))
-	for i, t := range terms {
-		labels[i] = t.Labels.In(u.Lang())
-		vc.codes[labels[i]] = t.Code
-		vc.order = append(vc.order, t.Code)
+// newVocabChecks builds a vocabChecks over the built-in terms of vocab,
+// with the codes on ticked (codes that are not built in are offered too).
+func (u *UI) newVocabChecks(vocab string, on []string) *vocabChecks {
+	labels, codes := vocabOptions(u.Lang(), vocab, on)
+	vc := &vocabChecks{codes: map[string]string{}, order: codes}
+	for i, l := range labels {
+		vc.codes[l] = codes[i]
 	}
 	vc.Group = widget.NewCheckGroup(labels, func([]string) { u.touch() })
+	var ticked []string
+	for _, c := range on {
+		if i := slices.Index(codes, c); i >= 0 {
+			ticked = append(ticked, labels[i])
+		}
+	}
+	vc.Group.Selected = ticked
 	return vc
+}
+
+// vocabOptions returns the labels (in language lang) and codes of the
+// built-in terms of vocab, followed by those of extra that are not built in
+// (labelled by their code).
+func vocabOptions(lang, vocab string, extra []string) (labels, codes []string) {
+	for _, t := range record.BuiltinTerms(vocab) {
+		labels = append(labels, t.Labels.In(lang))
+		codes = append(codes, t.Code)
+	}
+	for _, c := range extra {
+		if c != "" && !slices.Contains(codes, c) {
+			labels = append(labels, c)
+			codes = append(codes, c)
+		}
+	}
+	return labels, codes
 }
 
 // Codes returns the checked codes in vocabulary order.
@@ -105,6 +124,17 @@ func (vc *vocabChecks) Codes() []string {
 		}
 	}
 	return out
+}
+
+// spin shows and starts an activity indicator, or stops and hides it.
+func spin(a *widget.Activity, on bool) {
+	if on {
+		a.Show()
+		a.Start()
+		return
+	}
+	a.Stop()
+	a.Hide()
 }
 
 // heading makes a bold label. It does not wrap, so it keeps its width in

@@ -3,6 +3,7 @@ package storage
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -283,6 +284,20 @@ func (v *Vault) Close() error {
 		return fmt.Errorf("lock vault: %w", err)
 	}
 	return nil
+}
+
+// CheckPassphrase reports whether p is the passphrase the vault was
+// unlocked with (or last changed to), without deriving a key: the unlocked
+// vault compares it in constant time with the one it holds. A UI asks for
+// the current passphrase with it before a change. It reports ErrLocked on a
+// locked vault.
+func (v *Vault) CheckPassphrase(p string) (bool, error) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	if v.db == nil {
+		return false, fmt.Errorf("check passphrase: %w", ErrLocked)
+	}
+	return subtle.ConstantTimeCompare(v.passphrase, []byte(p)) == 1, nil
 }
 
 // ChangePassphrase re-encrypts the key file under a new passphrase. Only

@@ -75,10 +75,22 @@ func TestDamagedKeyFileIsNotAWrongPassphrase(t *testing.T) {
 func TestChangePassphrase(t *testing.T) {
 	v := newVault(t)
 	r := mustAdd(t, v, &record.Note{Text: "kept across a passphrase change"})
+	if ok, err := v.CheckPassphrase(testPassphrase); !ok || err != nil {
+		t.Fatalf("CheckPassphrase(current) = %v, %v", ok, err)
+	}
+	if ok, _ := v.CheckPassphrase(testPassphrase + " "); ok {
+		t.Fatal("CheckPassphrase accepts a different passphrase")
+	}
 	if err := v.ChangePassphrase("a new and longer passphrase"); err != nil {
 		t.Fatal(err)
 	}
+	if ok, _ := v.CheckPassphrase("a new and longer passphrase"); !ok {
+		t.Fatal("CheckPassphrase does not know the new passphrase")
+	}
 	v.Close()
+	if _, err := v.CheckPassphrase(testPassphrase); !errors.Is(err, ErrLocked) {
+		t.Fatalf("CheckPassphrase on a locked vault: %v", err)
+	}
 	if _, err := Open(v.Dir(), testPassphrase, testOptions); !errors.Is(err, ErrWrongPassphrase) {
 		t.Fatalf("old passphrase: got %v, want ErrWrongPassphrase", err)
 	}
