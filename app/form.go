@@ -28,6 +28,19 @@ var fieldLabels = map[string]string{
 	"consent.embargo":   "Embargo until",
 	"consent.withdrawn": "Consent withdrawn",
 	"text":              "Text",
+
+	// Cases and incidents.
+	"person":              "Person",
+	"arrested":            "Arrest date",
+	"verdict":             "Verdict date",
+	"released":            "Release date",
+	"facilities.facility": "Facility",
+	"facilities.from":     "From",
+	"facilities.to":       "To",
+	"type":                "Type",
+	"period.from":         "From",
+	"period.to":           "To",
+	"victims":             "Victims",
 }
 
 // problems are the record.FieldError problems the forms can cause, with a
@@ -214,6 +227,14 @@ var formBuilders = map[record.Kind]formBuilder{
 	},
 	record.KindNote: func(u *UI, mode formMode, saved func(*storage.Record), cancel func()) (any, fyne.CanvasObject) {
 		f := newNoteForm(u, mode, saved, cancel)
+		return f, f.content
+	},
+	record.KindCase: func(u *UI, mode formMode, saved func(*storage.Record), cancel func()) (any, fyne.CanvasObject) {
+		f := newCaseForm(u, mode, saved, cancel)
+		return f, f.content
+	},
+	record.KindIncident: func(u *UI, mode formMode, saved func(*storage.Record), cancel func()) (any, fyne.CanvasObject) {
+		f := newIncidentForm(u, mode, saved, cancel)
 		return f, f.content
 	},
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -38,18 +39,22 @@ func loadPersonLinks(v *storage.Vault, d *detail, lang string) (*personLinks, er
 	}
 	links := &personLinks{linked: map[record.Kind][]storage.Summary{}, today: time.Now()}
 	for _, s := range sums {
-		links.linked[s.Kind] = append(links.linked[s.Kind], s)
 		if s.Kind != record.KindCase && s.Kind != record.KindIncident {
+			links.linked[s.Kind] = append(links.linked[s.Kind], s)
 			continue
 		}
 		rec, err := v.Get(s.ID)
+		if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrDeleted) {
+			continue // deleted since Linked read the index
+		}
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("read a record linked to the person: %w", err)
 		}
 		body, err := rec.Decode()
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("read a record linked to the person: %w", err)
 		}
+		links.linked[s.Kind] = append(links.linked[s.Kind], s)
 		d.addLabels(v, body, lang)
 		switch b := body.(type) {
 		case *record.Case:
