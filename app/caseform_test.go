@@ -187,3 +187,23 @@ func TestEditCaseKeepsSpells(t *testing.T) {
 		t.Errorf("edited case = %+v", c)
 	}
 }
+
+// TestIncidentNeedsVictim saves an incident without a victim from the
+// Incidents tab: the error names the field and nothing is saved.
+func TestIncidentNeedsVictim(t *testing.T) {
+	u, _ := unlockedUI(t)
+	u.main.selectKind(record.KindIncident)
+	l := u.main.lists[record.KindIncident]
+	test.Tap(l.add)
+	f := shownForm[*incidentForm](t, l)
+	selectCode(t, f.typ, "shizo")
+	test.Type(f.from, "2023-03")
+	test.Tap(f.frame.save)
+	u.wait()
+	if want := "Victims: needs at least one: type a name and pick the record."; f.frame.problem.Text != want {
+		t.Errorf("problem = %q, want %q", f.frame.problem.Text, want)
+	}
+	if n := len(countKind(t, u, record.KindIncident)); n != 0 {
+		t.Errorf("%d incidents saved without a victim", n)
+	}
+}

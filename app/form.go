@@ -50,6 +50,7 @@ var problems = map[string]string{
 	"has neither a given nor a family name":           "needs a given or a family name.",
 	"needs at least one name":                         "is required.",
 	"is empty: record what the interviewee agreed to": "needs at least one box ticked: record what the interviewee agreed to.",
+	"needs at least one record id":                    "needs at least one: type a name and pick the record.",
 }
 
 // saveError words a failed save, naming the field at fault for a
