@@ -5,7 +5,8 @@
 // One file per screen, each a struct holding its widgets and built from the
 // *UI (window, vault, translator): firstrun.go (create a vault, recovery
 // kit), unlock.go, browse.go (the tabs after unlock) with list.go (one lazy
-// list per record kind) and detail.go (a record, read-only), person.go,
+// list per record kind) and detail.go (a record, read-only; history.go and
+// conflict.go show its revisions and resolve its conflicts), person.go,
 // testimony.go and note.go (forms), settings.go, lock.go (Lock now, Ctrl+L,
 // auto-lock after idle).
 //

@@ -121,6 +121,10 @@ type detailView struct {
 	edit    *widget.Button
 	amend   *widget.Button
 	problem *widget.Label
+	// frame shows page (the record) or, in its place, its history or
+	// conflict view.
+	frame   *fyne.Container
+	page    fyne.CanvasObject
 	content fyne.CanvasObject
 }
 
@@ -151,21 +155,13 @@ func newDetailView(u *UI, d *detail, changed func(), edit func(formMode)) *detai
 		l.Importance = widget.WarningImportance
 		top = append(top, l)
 	}
-	if actions := dv.actions(edit); len(actions) > 0 {
-		top = append(top, container.NewHBox(actions...))
-	}
+	top = append(top, container.NewHBox(dv.actions(edit, changed)...))
 	var sections []fyne.CanvasObject
 	switch b := d.body.(type) {
 	case *record.Person:
 		sections = dv.personPage(b)
 	case *record.Testimony:
 		dv.testimony(b)
-		if !d.rec.Sealed {
-			dv.seal = u.button(u.T("Seal…"), theme.ConfirmIcon(), func() {
-				u.confirmSeal(d.rec.ID, dv.problem, changed)
-			})
-			top = append(top, container.NewHBox(dv.seal))
-		}
 	case *record.Note:
 		dv.row("About", d.titleList([]string{b.About}))
 		dv.row("Date", b.Date.String())
@@ -185,30 +181,43 @@ func newDetailView(u *UI, d *detail, changed func(), edit func(formMode)) *detai
 	}
 	top = append(top, dv.problem, widget.NewSeparator(), dv.rows)
 	top = append(top, sections...)
-	dv.content = container.NewVScroll(container.NewPadded(container.NewVBox(top...)))
+	dv.page = container.NewVScroll(container.NewPadded(container.NewVBox(top...)))
+	dv.frame = container.NewStack(dv.page)
+	dv.content = dv.frame
 	return dv
 }
 
-// actions are the buttons that change the record: Edit, or Amend for a
-// sealed testimony. A record in conflict is resolved, not edited.
-func (dv *detailView) actions(edit func(formMode)) []fyne.CanvasObject {
+// actions are the buttons of the record: Edit (or Amend for a sealed
+// testimony), Seal for a draft testimony, History, and Resolve conflict. A
+// record in conflict is resolved, not edited.
+func (dv *detailView) actions(edit func(formMode), changed func()) []fyne.CanvasObject {
 	u, rec := dv.ui, dv.d.rec
-	if edit == nil || rec.Conflict || rec.Deleted {
-		return nil
-	}
-	if rec.Sealed {
+	var out []fyne.CanvasObject
+	_, hasForm := formBuilders[rec.Kind]
+	switch {
+	case edit == nil || rec.Conflict || rec.Deleted:
+	case rec.Sealed:
 		dv.amend = u.button(u.T("Amend…"), theme.DocumentCreateIcon(), func() {
 			edit(formMode{id: rec.ID, base: dv.d.body, amend: true})
 		})
-		return []fyne.CanvasObject{dv.amend}
+		out = append(out, dv.amend)
+	case hasForm:
+		dv.edit = u.button(u.T("Edit"), theme.DocumentCreateIcon(), func() {
+			edit(formMode{id: rec.ID, base: dv.d.body})
+		})
+		out = append(out, dv.edit)
 	}
-	if _, ok := formBuilders[rec.Kind]; !ok {
-		return nil
+	if rec.Kind == record.KindTestimony && !rec.Sealed && !rec.Conflict {
+		dv.seal = u.button(u.T("Seal…"), theme.ConfirmIcon(), func() {
+			u.confirmSeal(rec.ID, dv.problem, changed)
+		})
+		out = append(out, dv.seal)
 	}
-	dv.edit = u.button(u.T("Edit"), theme.DocumentCreateIcon(), func() {
-		edit(formMode{id: rec.ID, base: dv.d.body})
-	})
-	return []fyne.CanvasObject{dv.edit}
+	out = append(out, u.button(u.T("History…"), theme.HistoryIcon(), dv.showHistory))
+	if rec.Conflict {
+		out = append(out, u.button(u.T("Resolve conflict…"), theme.WarningIcon(), func() { dv.showConflict(changed) }))
+	}
+	return out
 }
 
 // row adds a field; empty values are left out.
