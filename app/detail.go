@@ -3,7 +3,6 @@ package app
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
@@ -25,6 +24,7 @@ type detail struct {
 	body   record.Body
 	labels map[string]string // "vocab/code" -> label
 	titles map[string]string // record id -> title
+	links  *personLinks      // for a person: the records that refer to it
 }
 
 // loadDetail reads record id. It runs off the UI goroutine.
@@ -38,32 +38,27 @@ func loadDetail(v *storage.Vault, id, lang string) (*detail, error) {
 		return nil, err
 	}
 	d := &detail{rec: rec, body: body, labels: map[string]string{}, titles: map[string]string{}}
-	for _, ref := range body.Terms() {
-		if t, ok, err := v.Term(ref.Vocab, ref.Code); err == nil && ok {
-			d.labels[ref.Vocab+"/"+ref.Code] = t.Labels.In(lang)
-		}
-	}
-	for _, id := range refersTo(body) {
+	d.addLabels(v, body, lang)
+	for _, id := range record.Refs(body) {
 		if t := recordTitle(v, id); t != "" {
 			d.titles[id] = t
+		}
+	}
+	if _, ok := body.(*record.Person); ok {
+		if d.links, err = loadPersonLinks(v, d, lang); err != nil {
+			return nil, err
 		}
 	}
 	return d, nil
 }
 
-// refersTo lists the ids of the records body names.
-func refersTo(body record.Body) []string {
-	switch b := body.(type) {
-	case *record.Case:
-		return []string{b.Person}
-	case *record.Incident:
-		return append(slices.Clone(b.Victims), b.Sources...)
-	case *record.Testimony:
-		return append(append([]string{b.Person, b.Amends}, b.About...), b.Attachments...)
-	case *record.Note:
-		return []string{b.About}
+// addLabels looks up the labels of the vocabulary codes body uses.
+func (d *detail) addLabels(v *storage.Vault, body record.Body, lang string) {
+	for _, ref := range body.Terms() {
+		if t, ok, err := v.Term(ref.Vocab, ref.Code); err == nil && ok {
+			d.labels[ref.Vocab+"/"+ref.Code] = t.Labels.In(lang)
+		}
 	}
-	return nil
 }
 
 // title returns the title of record id, or its short id if it could not be
@@ -145,9 +140,10 @@ func newDetailView(u *UI, d *detail, changed func(), edit func(formMode)) *detai
 		top = append(top, l)
 	}
 	top = append(top, container.NewHBox(dv.actions(edit, changed)...))
+	var sections []fyne.CanvasObject
 	switch b := d.body.(type) {
 	case *record.Person:
-		dv.person(b)
+		sections = dv.personPage(b)
 	case *record.Testimony:
 		dv.testimony(b)
 	case *record.Note:
@@ -168,6 +164,7 @@ func newDetailView(u *UI, d *detail, changed func(), edit func(formMode)) *detai
 		dv.row("Seal hash (SHA-256)", d.rec.SealHash)
 	}
 	top = append(top, dv.problem, widget.NewSeparator(), dv.rows)
+	top = append(top, sections...)
 	dv.page = container.NewVScroll(container.NewPadded(container.NewVBox(top...)))
 	dv.frame = container.NewStack(dv.page)
 	dv.content = dv.frame
@@ -218,34 +215,6 @@ func (dv *detailView) row(key, value string) {
 	v.Selectable = true
 	dv.rows.Add(k)
 	dv.rows.Add(v)
-}
-
-func (dv *detailView) person(p *record.Person) {
-	d := dv.d
-	for i, n := range p.Names {
-		key := "Name"
-		if i > 0 {
-			key = "Also known as"
-		}
-		s := n.String()
-		if n.Script != "" {
-			s += " (" + d.label(record.VocabScript, n.Script) + ")"
-		}
-		dv.row(key, s)
-	}
-	dv.row("Status", d.label(record.VocabStatus, p.Status))
-	dv.row("Born", p.Birth.String())
-	dv.row("Gender", d.label(record.VocabGender, p.Gender))
-	dv.row("Region", p.Region)
-	dv.row("Occupation", p.Occupation)
-	dv.row("Humanitarian", d.labelList(record.VocabHumanitarian, p.Humanitarian))
-	dv.row("Health", p.Health)
-	dv.row("Last contact with a lawyer", p.LastLawyerContact.String())
-	dv.row("Last contact with family", p.LastFamilyContact.String())
-	for _, c := range p.Claims {
-		dv.row("Claim", strings.TrimSpace(fmt.Sprintf("%s — %s %s", d.label(record.VocabClaim, c.Type), c.By, c.On)))
-	}
-	dv.row("Links", strings.Join(p.Links, "\n"))
 }
 
 func (dv *detailView) testimony(t *record.Testimony) {

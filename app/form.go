@@ -28,6 +28,19 @@ var fieldLabels = map[string]string{
 	"consent.embargo":   "Embargo until",
 	"consent.withdrawn": "Consent withdrawn",
 	"text":              "Text",
+
+	// Cases and incidents.
+	"person":              "Person",
+	"arrested":            "Arrest date",
+	"verdict":             "Verdict date",
+	"released":            "Release date",
+	"facilities.facility": "Facility",
+	"facilities.from":     "From",
+	"facilities.to":       "To",
+	"type":                "Type",
+	"period.from":         "From",
+	"period.to":           "To",
+	"victims":             "Victims",
 }
 
 // problems are the record.FieldError problems the forms can cause, with a
@@ -37,6 +50,7 @@ var problems = map[string]string{
 	"has neither a given nor a family name":           "needs a given or a family name.",
 	"needs at least one name":                         "is required.",
 	"is empty: record what the interviewee agreed to": "needs at least one box ticked: record what the interviewee agreed to.",
+	"needs at least one record id":                    "needs at least one: type a name and pick the record.",
 }
 
 // saveError words a failed save, naming the field at fault for a
@@ -208,22 +222,28 @@ type formBuilder func(u *UI, mode formMode, saved func(*storage.Record), cancel 
 func formFor(k record.Kind) formBuilder {
 	switch k {
 	case record.KindPerson:
-		return func(u *UI, mode formMode, saved func(*storage.Record), cancel func()) (any, fyne.CanvasObject) {
-			f := newPersonForm(u, mode, saved, cancel)
-			return f, f.content
-		}
+		return adapt(newPersonForm)
 	case record.KindTestimony:
-		return func(u *UI, mode formMode, saved func(*storage.Record), cancel func()) (any, fyne.CanvasObject) {
-			f := newTestimonyForm(u, mode, saved, cancel)
-			return f, f.content
-		}
+		return adapt(newTestimonyForm)
 	case record.KindNote:
-		return func(u *UI, mode formMode, saved func(*storage.Record), cancel func()) (any, fyne.CanvasObject) {
-			f := newNoteForm(u, mode, saved, cancel)
-			return f, f.content
-		}
+		return adapt(newNoteForm)
+	case record.KindCase:
+		return adapt(newCaseForm)
+	case record.KindIncident:
+		return adapt(newIncidentForm)
 	}
 	return nil
+}
+
+// framed is a record form: it has its frame.
+type framed interface{ framedBy() *recordForm }
+
+// adapt makes a formBuilder of a form's constructor.
+func adapt[F framed](newForm func(*UI, formMode, func(*storage.Record), func()) F) formBuilder {
+	return func(u *UI, mode formMode, saved func(*storage.Record), cancel func()) (any, fyne.CanvasObject) {
+		f := newForm(u, mode, saved, cancel)
+		return f, f.framedBy().content
+	}
 }
 
 // newForm builds the form for records of kind k in mode; nil if the app has

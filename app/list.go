@@ -109,6 +109,10 @@ func addTitle(k record.Kind) string {
 		return "Add testimony"
 	case record.KindNote:
 		return "Add note"
+	case record.KindCase:
+		return "Add case"
+	case record.KindIncident:
+		return "Add incident"
 	}
 	return ""
 }

@@ -51,3 +51,6 @@ func (n *noteForm) body() (record.Body, error) {
 	b.Text = n.text.Text
 	return &b, nil
 }
+
+// framedBy implements framed.
+func (n *noteForm) framedBy() *recordForm { return n.frame }

@@ -149,3 +149,6 @@ func (p *personForm) body() (record.Body, error) {
 	b.Links = lines(p.links)
 	return &b, nil
 }
+
+// framedBy implements framed.
+func (p *personForm) framedBy() *recordForm { return p.frame }

@@ -211,3 +211,6 @@ func (u *UI) confirmSeal(id string, problem *widget.Label, sealed func()) {
 	d.SetDismissText(u.T("Cancel"))
 	d.Show()
 }
+
+// framedBy implements framed.
+func (t *testimonyForm) framedBy() *recordForm { return t.frame }
