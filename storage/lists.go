@@ -369,8 +369,10 @@ func (v *Vault) loadLists() error {
 	return v.rebuildLists()
 }
 
-// repairLists rebuilds the list entries of an unlocked vault.
+// repairLists rebuilds the list entries of an unlocked vault. It waits
+// for the search index first: a rebuild of the index reads the summaries.
 func (v *Vault) repairLists() error {
+	v.waitIndex()
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if err := v.writable(0); err != nil {
