@@ -262,6 +262,7 @@ func (v *Vault) List(k record.Kind, fn func(Summary) bool) error {
 		prefix = key(pfxKind, string(k), "/")
 	}
 	statuses := map[string]string{}
+	defer v.startIndex() // see indexStartDelay
 	err := v.view(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 		defer it.Close()
