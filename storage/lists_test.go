@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
 
 	"github.com/letapis/letapis/storage/record"
 	"github.com/letapis/letapis/storage/search"
@@ -22,6 +24,12 @@ func listAll(t *testing.T, v *Vault, k record.Kind) []Summary {
 		t.Fatalf("List(%q): %v", k, err)
 	}
 	return out
+}
+
+// visible returns s without what only SortByTitle sees.
+func visible(s Summary) Summary {
+	s.sortKey = ""
+	return s
 }
 
 // liveRecord is a live record and its decoded body.
@@ -88,7 +96,7 @@ func checkLinked(t *testing.T, v *Vault, ids []string) {
 		var gotIDs []string
 		for _, s := range got {
 			gotIDs = append(gotIDs, s.ID)
-			if s != summaries[s.ID] {
+			if visible(s) != summaries[s.ID] {
 				t.Errorf("Linked(%s) gave summary %+v, want %+v", target, s, summaries[s.ID])
 			}
 		}
@@ -125,7 +133,7 @@ func TestSummaryHasDateAndStatus(t *testing.T) {
 		got[s.ID] = s
 	}
 	for id, s := range summariesFromRecords(t, v, ids) {
-		if got[id] != s {
+		if visible(got[id]) != s {
 			t.Errorf("List gave %+v, want %+v", got[id], s)
 		}
 	}
@@ -400,5 +408,32 @@ func TestLockWhileSearchIndexLoads(t *testing.T) {
 	hits, err := v.Search(search.Query{Text: p.Title})
 	if err != nil || len(hits) == 0 || hits[0].ID != p.ID {
 		t.Fatalf("search for %q after an interrupted load: %+v, %v", p.Title, hits, err)
+	}
+}
+
+func TestSortByTitle(t *testing.T) {
+	v := newVault(t)
+	for _, n := range []string{"Ўладзімір Яўген", "Іван Бабарыка", "ivan Babaryka", "Ігар Лосік", "Igar Losik",
+		"Алесь Бяляцкі", "Ales Bialiatski", "Łukasz Źrebak", "Zoja Łapko", "Яна Сідарэнка", "анна Іванова"} {
+		given, family, _ := strings.Cut(n, " ")
+		mustAdd(t, v, &record.Person{Names: []record.Name{{Given: given, Family: family}}})
+	}
+	people := listAll(t, v, record.KindPerson)
+	notes := listAll(t, v, "")[:0]
+	for _, text := range []string{"Ўдзел", "удзел", "Zeta", "alpha"} {
+		notes = append(notes, Summary{ID: NewID(), Kind: record.KindNote, Title: text})
+	}
+	col := collate.New(language.Und, collate.IgnoreCase)
+	for _, all := range [][]Summary{people, notes} {
+		SortByTitle(all)
+		if len(all) < 4 {
+			t.Fatalf("only %d summaries to sort", len(all))
+		}
+		for i := 1; i < len(all); i++ {
+			a, b := all[i-1], all[i]
+			if c := col.CompareString(a.Title, b.Title); c > 0 || c == 0 && a.ID > b.ID {
+				t.Errorf("%q sorts before %q", a.Title, b.Title)
+			}
+		}
 	}
 }

@@ -74,6 +74,9 @@ type Summary struct {
 	Updated  hlc.Timestamp `json:"updated"`
 	Sealed   bool          `json:"sealed,omitempty"`
 	Conflict bool          `json:"conflict,omitempty"`
+	// sortKey is the collation key of a person's title (see
+	// SortByTitle), computed when the person is saved.
+	sortKey string
 }
 
 // RevisionInfo describes one stored revision without its content.

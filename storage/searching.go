@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"strings"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -20,26 +21,32 @@ import (
 //
 // Loading the index takes about a second for 100,000 people, and a
 // rebuild minutes, so unlock does not wait for it: startIndex loads it in
-// the background while lists are shown. Search waits until it is ready;
-// so do writes of records and purges, because a write must reach the
-// index and a purge replaces the store under it; Close stops the load.
+// the background. On two cores the load would slow the first list down,
+// so it starts once a list has been read (or indexStartDelay after unlock,
+// or as soon as something needs it). Search waits until it is ready; so do
+// writes of records and purges, because a write must reach the index and
+// a purge replaces the store under it; Close stops the load.
+
+// indexStartDelay is when the index starts loading if no list was read.
+const indexStartDelay = 5 * time.Second
 
 // errLocking stops a background index load when the vault is locked.
 var errLocking = errors.New("the vault is being locked")
 
-// startIndex loads the search index in the background; indexReady is
-// closed when it is done.
+// startIndex starts loading the search index in the background, once;
+// indexReady is closed when it is done.
 func (v *Vault) startIndex() {
-	v.indexReady = make(chan struct{})
-	go func() {
-		defer close(v.indexReady)
-		if err := v.loadIndex(); err != nil {
-			v.indexErr = err
-			if !errors.Is(err, errLocking) {
-				v.opts.Logger.Error("the search index could not be loaded", "err", err)
+	v.indexStart.Do(func() {
+		go func() {
+			defer close(v.indexReady)
+			if err := v.loadIndex(); err != nil {
+				v.indexErr = err
+				if !errors.Is(err, errLocking) {
+					v.opts.Logger.Error("the search index could not be loaded", "err", err)
+				}
 			}
-		}
-	}()
+		}()
+	})
 }
 
 // loadIndex opens the search index, rebuilding it from the records if it
@@ -71,10 +78,14 @@ func (v *Vault) loadIndex() error {
 	return err
 }
 
-// waitIndex waits until the background load of the search index has
-// finished (or stopped, when the vault is being locked). Writers call it
-// before they take v.mu, so that lists are not held up meanwhile.
-func (v *Vault) waitIndex() { <-v.indexReady }
+// waitIndex starts the background load of the search index if need be
+// and waits until it has finished (or stopped, when the vault is being
+// locked). Writers call it before they take v.mu, so that lists are not
+// held up meanwhile.
+func (v *Vault) waitIndex() {
+	v.startIndex()
+	<-v.indexReady
+}
 
 // stoppable is a search.KV whose iterations stop once the vault is being
 // locked.

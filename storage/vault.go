@@ -90,6 +90,7 @@ type Vault struct {
 	// transaction in progress (see writeRecords).
 	index      *search.Index
 	indexErr   error
+	indexStart sync.Once
 	indexReady chan struct{}
 	search     *search.Batch
 	recipient  age.Recipient // the newest audience: new envelopes go to it
@@ -232,7 +233,8 @@ func open(dir string, s *keyfile.Secrets, passphrase string, opts Options) (*Vau
 		return nil, fmt.Errorf("unlock vault: %w", err)
 	}
 	v.clock = hlc.New(opts.Now, last)
-	v.startIndex()
+	v.indexReady = make(chan struct{})
+	time.AfterFunc(indexStartDelay, v.startIndex)
 	return v, nil
 }
 
@@ -271,7 +273,9 @@ func (v *Vault) Close() error {
 	if v.db == nil {
 		return nil
 	}
-	v.waitIndex()
+	// An index load that has not started never will; one that has stops.
+	v.indexStart.Do(func() { close(v.indexReady) })
+	<-v.indexReady
 	err := v.db.Close()
 	v.db = nil
 	clear(v.secrets.SigningKey)
