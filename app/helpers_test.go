@@ -56,7 +56,7 @@ func (u *UI) wait() {
 		select {
 		case f := <-uiQueues[u]:
 			f()
-		case <-time.After(10 * time.Second):
+		case <-time.After(60 * time.Second):
 			panic("background work did not finish")
 		}
 	}

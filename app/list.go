@@ -1,7 +1,6 @@
 package app
 
 import (
-	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -28,11 +27,13 @@ type recordList struct {
 	asked  int            // number of the latest search, to ignore stale answers
 	list   *widget.List
 	filter *widget.Entry
-	count  *widget.Label
-	busy   *widget.Activity
-	add    *widget.Button
-	pane   *fyne.Container // detail or form
-	form   any             // the form in the pane, if any
+	// filters is the filter and sort bar below the search box.
+	filters *listFilter
+	count   *widget.Label
+	busy    *widget.Activity
+	add     *widget.Button
+	pane    *fyne.Container // detail or form
+	form    any             // the form in the pane, if any
 	// content is the tab's content.
 	content fyne.CanvasObject
 }
@@ -87,7 +88,8 @@ func newRecordList(u *UI, k record.Kind) *recordList {
 	} else {
 		top = append(top, container.NewHBox(layout.NewSpacer(), l.busy, l.count))
 	}
-	top = append(top, l.filter)
+	l.filters = u.newListFilter(k, l.applyFilter)
+	top = append(top, l.filter, l.filters.content)
 	left := container.NewBorder(container.NewVBox(top...), nil, nil, nil, l.list)
 	l.pane = container.NewStack(l.placeholder())
 	split := container.NewHSplit(left, l.pane)
@@ -136,8 +138,9 @@ func (l *recordList) flags(s storage.Summary) string {
 	return strings.Join(f, " · ")
 }
 
-// load reads the summaries of the list's kind off the UI goroutine and
-// shows them: people by name, other kinds newest first.
+// load reads the summaries of the list's kind off the UI goroutine, keeps
+// them in title order (sortRows relies on it) and shows them in the order
+// the filter bar asks for.
 func (l *recordList) load() {
 	u := l.ui
 	spin(l.busy, true)
@@ -148,13 +151,7 @@ func (l *recordList) load() {
 			all = append(all, s)
 			return true
 		})
-		if kind == record.KindPerson {
-			sortByName(all)
-		} else {
-			slices.SortStableFunc(all, func(a, b storage.Summary) int {
-				return b.Updated.Compare(a.Updated)
-			})
-		}
+		sortByName(all)
 		return func() {
 			spin(l.busy, false)
 			if err != nil {
@@ -176,19 +173,35 @@ func (l *recordList) load() {
 // people's collation keys come with their summaries (storage.SortByTitle).
 func sortByName(all []storage.Summary) { storage.SortByTitle(all) }
 
-// applyFilter shows every loaded record when the search box is empty, and
-// otherwise the records the vault's search finds, best first. The search
-// runs off the UI goroutine; an answer to an older query is dropped.
+// applyFilter shows the loaded records that pass the search box and the
+// filter bar, in the chosen order. Status and period are checked here on
+// the summaries; words and the filters only the index knows go to the
+// vault's search, off the UI goroutine, and an answer to an older query is
+// dropped.
 func (l *recordList) applyFilter() {
-	q := strings.TrimSpace(l.filter.Text)
+	text := strings.TrimSpace(l.filter.Text)
 	l.asked++
-	if q == "" {
-		l.setShown(nil, false)
+	q, err := l.filters.filters()
+	if err != nil {
+		l.filters.showProblem(err.Error())
 		return
 	}
-	asked, kind := l.asked, l.kind
+	l.filters.showProblem("")
+	if text == "" && !needsIndex(q) {
+		rows := make([]int, 0, len(l.all))
+		for i := range l.all {
+			if keep(&l.all[i], q) {
+				rows = append(rows, i)
+			}
+		}
+		sortRows(l.all, rows, l.filters.orderOf(false))
+		l.setShown(rows, false)
+		return
+	}
+	q.Text, q.Kind, q.Limit = text, l.kind, search.MaxLimit
+	asked, order := l.asked, l.filters.orderOf(text != "")
 	l.ui.background(func(v *storage.Vault) func() {
-		hits, err := v.Search(search.Query{Text: q, Kind: kind, Limit: search.MaxLimit})
+		hits, err := v.Search(q)
 		return func() {
 			if asked != l.asked {
 				return
@@ -197,31 +210,30 @@ func (l *recordList) applyFilter() {
 				l.show(l.message(l.ui.errorText(err)))
 				return
 			}
-			shown := make([]int, 0, len(hits))
+			rows := make([]int, 0, len(hits))
 			for _, h := range hits {
-				if i, ok := l.at[h.ID]; ok {
-					shown = append(shown, i)
+				if i, ok := l.at[h.ID]; ok && keep(&l.all[i], q) {
+					rows = append(rows, i)
 				}
 			}
-			l.setShown(shown, true)
+			sortRows(l.all, rows, order)
+			l.setShown(rows, len(hits) >= q.Limit)
 		}
 	})
 }
 
-// setShown shows the rows at the given indexes of all, or every row.
-func (l *recordList) setShown(shown []int, searching bool) {
-	if !searching {
-		shown = make([]int, len(l.all))
-		for i := range shown {
-			shown[i] = i
-		}
-	}
-	l.shown = shown
+// setShown shows the rows at the given indexes of all; capped says the
+// search stopped at its limit.
+func (l *recordList) setShown(rows []int, capped bool) {
+	l.shown = rows
 	l.list.UnselectAll()
 	l.list.Refresh()
-	if searching {
-		l.count.SetText(l.ui.Tf("Shown: %d of %d", len(shown), len(l.all)))
-	} else {
+	switch {
+	case capped:
+		l.count.SetText(l.ui.Tf("Shown: the first %d of %d", len(rows), len(l.all)))
+	case len(rows) != len(l.all):
+		l.count.SetText(l.ui.Tf("Shown: %d of %d", len(rows), len(l.all)))
+	default:
 		l.count.SetText(l.ui.Tf("Records: %d", len(l.all)))
 	}
 }
