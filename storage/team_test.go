@@ -21,7 +21,7 @@ type fakeLog struct {
 }
 
 // exchange pushes every vault's outbox to the log and then lets every vault
-// receive the whole log, twice, so that everything written reaches everyone.
+// receive the whole log in one batch, twice, so that everything written reaches everyone.
 func (l *fakeLog) exchange(t *testing.T, vs ...*Vault) {
 	t.Helper()
 	for range 2 {
@@ -40,10 +40,8 @@ func (l *fakeLog) exchange(t *testing.T, vs ...*Vault) {
 			}
 		}
 		for _, v := range vs {
-			for _, ct := range l.entries {
-				if _, err := v.Receive(ct); err != nil && !errors.Is(err, ErrRejected) {
-					t.Fatal(err)
-				}
+			if _, err := v.ReceiveBatch(l.entries); err != nil {
+				t.Fatal(err)
 			}
 		}
 		l.moveBlobs(t, vs...)

@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +26,86 @@ func (c *Client) PutBlob(ctx context.Context, id string, data []byte) error {
 	}
 	_, err := c.do(ctx, &call{op: op, method: http.MethodPut, url: c.team + "/blobs/" + id, signed: true, blob: data})
 	return err
+}
+
+// PutBlobs stores blobs on the relay, as PutBlob does each, in batches
+// (see wire.SplitBatch): one request per wire.MaxBatchSize bytes or
+// wire.MaxIDs blobs rather than one per blob. A blob too large for a batch
+// goes alone with PutBlob. A batch sent again after a lost answer stores
+// nothing twice: blobs are content-addressed.
+func (c *Client) PutBlobs(ctx context.Context, blobs [][]byte) error {
+	const op = "upload blobs"
+	var body []byte
+	var ids []string
+	flush := func() error {
+		if len(ids) == 0 {
+			return nil
+		}
+		var answer wire.IDs
+		if _, err := c.do(ctx, &call{
+			op: op, method: http.MethodPost, url: c.team + "/blobs", signed: true,
+			blob: body, recv: &answer,
+		}); err != nil {
+			return err
+		}
+		if !slices.Equal(answer.IDs, ids) {
+			return fmt.Errorf("%s: %w: the relay stored other blobs than those sent", op, ErrProtocol)
+		}
+		body, ids = body[:0], ids[:0]
+		return nil
+	}
+	for _, blob := range blobs {
+		id := blobIDOf(blob)
+		if wire.BatchSize(len(blob)) > wire.MaxBatchSize {
+			if err := c.PutBlob(ctx, id, blob); err != nil {
+				return err
+			}
+			continue
+		}
+		if len(body)+wire.BatchSize(len(blob)) > wire.MaxBatchSize || len(ids) == wire.MaxIDs {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		body = wire.AppendBatch(body, blob)
+		ids = append(ids, id)
+	}
+	return flush()
+}
+
+// FetchBlobs downloads the blobs of ids, in batches (see wire.SplitBatch),
+// and returns them in the order of ids, each checked against its id. Every
+// blob must fit in a batch: fetch larger ones with GetBlob.
+func (c *Client) FetchBlobs(ctx context.Context, ids []string) ([][]byte, error) {
+	const op = "download blobs"
+	blobs := make([][]byte, 0, len(ids))
+	for len(blobs) < len(ids) {
+		ask := ids[len(blobs):]
+		ask = ask[:min(len(ask), wire.MaxIDs)]
+		var got [][]byte
+		if _, err := c.do(ctx, &call{
+			op: op, method: http.MethodPost, url: c.team + "/blobs/fetch", signed: true,
+			send: &wire.IDs{IDs: ask}, batch: &got,
+		}); err != nil {
+			return nil, err
+		}
+		if len(got) == 0 || len(got) > len(ask) {
+			return nil, fmt.Errorf("%s: %w: %d blobs for %d asked", op, ErrProtocol, len(got), len(ask))
+		}
+		for i, blob := range got {
+			if blobIDOf(blob) != ask[i] {
+				return nil, fmt.Errorf("%s: %w: the relay served a blob that does not match its id", op, ErrProtocol)
+			}
+		}
+		blobs = append(blobs, got...)
+	}
+	return blobs, nil
+}
+
+// blobIDOf returns the id of a blob: its SHA-256 in hex.
+func blobIDOf(blob []byte) string {
+	sum := sha256.Sum256(blob)
+	return hex.EncodeToString(sum[:])
 }
 
 // Missing returns those of ids that the relay does not have, asking in

@@ -4,7 +4,7 @@
 // the background whenever the relay answers, and reports what it does as
 // Events for the user interface.
 //
-// Every envelope received is verified by the vault (storage.Vault.Receive)
+// Every envelope received is verified by the vault (storage.Vault.ReceiveBatch)
 // before anything is stored; one that fails is quarantined there and does
 // not stop the rest. The engine itself trusts the relay for nothing but
 // availability.
@@ -256,15 +256,19 @@ func (e *Engine) sendEnvelopes(ctx context.Context, r *Report) error {
 		for i, o := range out {
 			ids[i], byID[o.ID] = o.ID, o.CT
 		}
-		// For a few envelopes, uploading them (PUT is idempotent) costs
-		// less than asking which ones the relay lacks.
+		// For a few envelopes, uploading them (an upload is idempotent)
+		// costs less than asking which ones the relay lacks.
 		missing := ids
 		if len(ids) > askMissingFrom {
 			if missing, err = e.client.Missing(ctx, ids); err != nil {
 				return err
 			}
 		}
-		if err := parallel(ctx, missing, func(id string) error { return e.client.PutBlob(ctx, id, byID[id]) }); err != nil {
+		blobs := make([][]byte, len(missing))
+		for i, id := range missing {
+			blobs[i] = byID[id]
+		}
+		if err := e.client.PutBlobs(ctx, blobs); err != nil {
 			return err
 		}
 		if _, err := e.client.Append(ctx, ids); err != nil {
@@ -309,44 +313,63 @@ func (e *Engine) receive(ctx context.Context, r *Report) error {
 }
 
 func (e *Engine) receivePage(ctx context.Context, entries []wire.Entry, r *Report) error {
-	var need []string
+	// Envelopes small enough come in batches, in log order; any larger
+	// one alone.
+	var batched, alone []string
 	for _, en := range entries {
 		have, err := e.vault.HasEnvelope(en.ID)
-		if err != nil {
+		switch {
+		case err != nil:
 			return err
-		}
-		if !have {
-			need = append(need, en.ID)
+		case have:
+		case wire.BatchSize(int(en.Size)) <= wire.MaxBatchSize:
+			batched = append(batched, en.ID)
+		default:
+			alone = append(alone, en.ID)
 		}
 	}
-	cts := make(map[string][]byte, len(need))
+	cts, err := e.client.FetchBlobs(ctx, batched)
+	if err != nil {
+		return err
+	}
+	byID := make(map[string][]byte, len(alone))
 	var mu gosync.Mutex
-	err := parallel(ctx, need, func(id string) error {
+	err = parallel(ctx, alone, func(id string) error {
 		ct, err := e.get(ctx, id, wire.MaxBlobSize)
 		if err != nil {
 			return err
 		}
 		mu.Lock()
-		cts[id] = ct
+		byID[id] = ct
 		mu.Unlock()
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	for _, id := range need {
-		out, err := e.vault.Receive(cts[id])
-		switch {
-		case errors.Is(err, storage.ErrRejected):
+	for i, id := range batched {
+		byID[id] = cts[i]
+	}
+	// Received in log order, so that a roster change comes before what
+	// it admits.
+	ordered := make([][]byte, 0, len(byID))
+	for _, en := range entries {
+		if ct, ok := byID[en.ID]; ok {
+			ordered = append(ordered, ct)
+			delete(byID, en.ID)
+		}
+	}
+	outs, err := e.vault.ReceiveBatch(ordered)
+	for _, out := range outs {
+		switch out {
+		case storage.Quarantined:
 			r.Quarantined++
 			e.log.Warn("an envelope from the relay failed verification and was quarantined")
-		case err != nil:
-			return err
-		case out == storage.Applied:
+		case storage.Applied:
 			r.Received++
 		}
 	}
-	return nil
+	return err
 }
 
 // fetchFiles downloads the attachment files received records refer to,

@@ -31,10 +31,12 @@ import (
 const faultSeed = 0x1e7a915
 
 // weather is the fault schedule of TestConvergesThroughFaults: about one
-// request in six meets a fault.
+// request in six meets a fault. Envelopes move in batches, so a storm is a
+// hundred-odd requests: no kind is rarer than one in fifty, so that each
+// strikes.
 var weather = faultproxy.Schedule{
-	Drop: 0.02, Reset: 0.02, TruncateRequest: 0.02, TruncateResponse: 0.03,
-	ServerError: 0.01, TooManyRequests: 0.01, Slow: 0.01,
+	Drop: 0.02, Reset: 0.02, TruncateRequest: 0.02, TruncateResponse: 0.02,
+	ServerError: 0.03, TooManyRequests: 0.03, Slow: 0.02,
 	BurstLen: 4, SlowRate: 256 << 10,
 }
 
