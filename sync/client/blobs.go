@@ -17,6 +17,15 @@ import (
 // hex (the relay checks, and refuses a mismatch with ErrRejected). Storing
 // a blob the relay already has is harmless.
 func (c *Client) PutBlob(ctx context.Context, id string, data []byte) error {
+	return c.PutBlobSent(ctx, id, data, nil)
+}
+
+// PutBlobSent is PutBlob that calls sent, if not nil, each time an
+// attempt has handed the whole blob to the connection, while the relay
+// may still be storing it: the moment to begin sending the next blob, so
+// that sending one overlaps with storing the other. sent may be called
+// again if the attempt fails and is retried.
+func (c *Client) PutBlobSent(ctx context.Context, id string, data []byte, sent func()) error {
 	const op = "upload a blob"
 	switch {
 	case !wire.ValidBlobID(id):
@@ -24,7 +33,7 @@ func (c *Client) PutBlob(ctx context.Context, id string, data []byte) error {
 	case len(data) > wire.MaxBlobSize:
 		return fmt.Errorf("%s: %d bytes, more than the %d a relay accepts", op, len(data), wire.MaxBlobSize)
 	}
-	_, err := c.do(ctx, &call{op: op, method: http.MethodPut, url: c.team + "/blobs/" + id, signed: true, blob: data})
+	_, err := c.do(ctx, &call{op: op, method: http.MethodPut, url: c.team + "/blobs/" + id, signed: true, blob: data, sent: sent})
 	return err
 }
 

@@ -23,6 +23,7 @@ type call struct {
 	signed bool          // sign with the device's auth key
 	send   wire.Message  // JSON request body, validated before it is sent
 	blob   []byte        // or an opaque request body
+	sent   func()        // if set, called when an attempt has read the whole body
 	header http.Header   // more request headers
 	wait   time.Duration // how long the relay may hold the request (long poll)
 	recv   wire.Message  // where to decode a JSON answer; nil discards it

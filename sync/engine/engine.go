@@ -204,21 +204,8 @@ func (e *Engine) sendFiles(ctx context.Context, r *Report) error {
 		if err != nil {
 			return err
 		}
-		lacks := toSet(missing)
-		var moved int64
-		for i, id := range f.Parts {
-			if !lacks[id] {
-				continue
-			}
-			data, err := e.vault.ReadPart(f, i)
-			if err != nil {
-				return err
-			}
-			if err := e.client.PutBlob(ctx, id, data); err != nil {
-				return err
-			}
-			moved += int64(len(data))
-			e.update(func(ev *Event) { ev.File = &Progress{Upload: true, Part: i + 1, Of: len(f.Parts), BytesMoved: moved} })
+		if err := e.sendParts(ctx, f, toSet(missing)); err != nil {
+			return err
 		}
 		if err := e.vault.BlobSent(f.Blob); err != nil {
 			return err
@@ -226,6 +213,68 @@ func (e *Engine) sendFiles(ctx context.Context, r *Report) error {
 		r.FilesSent++
 	}
 	return nil
+}
+
+// sendParts uploads the parts of f that the relay lacks, in order, two at
+// a time but sending one at a time: a part's upload begins when the one
+// before has gone out, while the relay still stores it. A cut therefore
+// finds at most one part half sent; the one before it is stored, or is
+// whole on its way.
+func (e *Engine) sendParts(ctx context.Context, f storage.BlobTransfer, lacks map[string]bool) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var (
+		wg      gosync.WaitGroup
+		mu      gosync.Mutex
+		moved   int64
+		done    = len(f.Parts) - len(lacks) // parts on the relay
+		storing = make(chan struct{}, 2) // parts on their way or being stored
+		sending = make(chan struct{}, 1) // parts on their way
+	)
+	for i, id := range f.Parts {
+		if !lacks[id] {
+			continue
+		}
+		data, err := e.vault.ReadPart(f, i)
+		if err != nil {
+			cancel(err)
+			break
+		}
+		if !acquire(ctx, storing) {
+			break
+		}
+		if !acquire(ctx, sending) {
+			<-storing
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-storing }()
+			sent := gosync.OnceFunc(func() { <-sending })
+			defer sent()
+			if err := e.client.PutBlobSent(ctx, id, data, sent); err != nil {
+				cancel(err)
+				return
+			}
+			mu.Lock()
+			moved += int64(len(data))
+			done++
+			p := Progress{Upload: true, Part: done, Of: len(f.Parts), BytesMoved: moved}
+			mu.Unlock()
+			e.update(func(ev *Event) { ev.File = &p })
+		})
+	}
+	wg.Wait()
+	return context.Cause(ctx)
+}
+
+// acquire takes a place in sem, or reports false if ctx ends first.
+func acquire(ctx context.Context, sem chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // sendEnvelopes sends what the outbox held when the pass began (what is
