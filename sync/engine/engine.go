@@ -228,8 +228,8 @@ func (e *Engine) sendParts(ctx context.Context, f storage.BlobTransfer, lacks ma
 		mu      gosync.Mutex
 		moved   int64
 		done    = len(f.Parts) - len(lacks) // parts on the relay
-		storing = make(chan struct{}, 2) // parts on their way or being stored
-		sending = make(chan struct{}, 1) // parts on their way
+		storing = make(chan struct{}, 2)    // parts on their way or being stored
+		sending = make(chan struct{}, 1)    // parts on their way
 	)
 	for i, id := range f.Parts {
 		if !lacks[id] {
