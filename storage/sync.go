@@ -32,6 +32,7 @@ const (
 	pfxQuarantine = "quar/"
 	keyOutSeq     = "meta/outseq"
 	keyOutAck     = "meta/outack"
+	keyOutSend    = "meta/outsend"
 	keyPurge      = "meta/purge"
 )
 
@@ -184,16 +185,44 @@ func (v *Vault) OutboxLen() (int, error) {
 	return n, err
 }
 
-// OutboxEnd returns the position of the newest queued envelope: a sync
+// BeginSend returns the position of the newest queued envelope: a sync
 // pass sends up to there, so that a device that keeps saving does not keep
-// it from receiving.
-func (v *Vault) OutboxEnd() (uint64, error) {
+// it from receiving. It also records that everything up to there may be
+// on the relay from now on, even before it is acknowledged: a revision
+// queued later and deleted before any pass began to send it is certainly
+// unsent (see Delete).
+func (v *Vault) BeginSend() (uint64, error) {
 	var n uint64
-	err := v.view(func(txn *badger.Txn) error {
-		_, err := getJSON(txn, []byte(keyOutSeq), &n)
-		return err
+	err := v.update("begin sending", func(txn *badger.Txn) error {
+		if _, err := getJSON(txn, []byte(keyOutSeq), &n); err != nil {
+			return err
+		}
+		return setJSON(txn, []byte(keyOutSend), n)
 	})
 	return n, err
+}
+
+// unsentEnvelopes returns the ids of the queued envelopes that no sync
+// pass has begun to send.
+func unsentEnvelopes(txn *badger.Txn) (map[string]bool, error) {
+	var sending, acked uint64
+	if _, err := getJSON(txn, []byte(keyOutSend), &sending); err != nil {
+		return nil, err
+	}
+	if _, err := getJSON(txn, []byte(keyOutAck), &acked); err != nil {
+		return nil, err
+	}
+	ids := map[string]bool{}
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxOutbox), PrefetchValues: true, PrefetchSize: 64})
+	defer it.Close()
+	for it.Seek(outboxKey(max(sending, acked) + 1)); it.Valid(); it.Next() {
+		id, err := it.Item().ValueCopy(nil)
+		if err != nil {
+			return nil, err
+		}
+		ids[string(id)] = true
+	}
+	return ids, nil
 }
 
 // eachQueued calls fn for each queued envelope, oldest first, until fn
@@ -797,7 +826,9 @@ func (v *Vault) Quarantined() ([]Quarantine, error) {
 // highest one received that are missing: revisions a relay may be
 // withholding. The device's own revisions are not checked. A gap is a
 // hint, not proof: revisions this device cannot decrypt (key grants for
-// other members, restricted audiences it is not in) leave gaps too.
+// other members, restricted audiences it is not in) leave gaps too, and so
+// do revisions their author deleted while a sync pass was sending them
+// (one deleted before is replaced by a stand-in; see Vault.BeginSend).
 func (v *Vault) Gaps() (map[string][]uint64, error) {
 	gaps := map[string][]uint64{}
 	own := hex.EncodeToString(v.DeviceKey())

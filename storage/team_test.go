@@ -391,3 +391,55 @@ func TestWithheldRevisionShowsAsAGap(t *testing.T) {
 		t.Fatalf("gaps after everything arrived: %v", gaps)
 	}
 }
+
+// TestDeletedUnsentRevisionLeavesNoGap: a revision deleted before any
+// sync pass began to send it is replaced by a stand-in with its sequence
+// number, so that the other devices see no gap; one deleted after a pass
+// began to send it may be on the relay already and gets none (a stand-in
+// would reuse its number).
+func TestDeletedUnsentRevisionLeavesNoGap(t *testing.T) {
+	log, vs := newTeam(t, 2)
+	a, b := vs[0], vs[1]
+	log.exchange(t, a, b)
+	outboxLen := func() int { // what Outbox would send, without what Delete dropped
+		out, err := a.Outbox(100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(out)
+	}
+
+	unsent := mustAdd(t, a, &record.Note{Text: "deleted before it was sent"})
+	if err := a.Delete(unsent.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := outboxLen(); n != 2 {
+		t.Fatalf("%d envelopes to send, want the tombstone and the stand-in", n)
+	}
+	sending := mustAdd(t, a, &record.Note{Text: "deleted while a pass sends it"})
+	if _, err := a.BeginSend(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Delete(sending.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := outboxLen(); n != 3 {
+		t.Fatalf("%d envelopes to send, want one more tombstone", n)
+	}
+	log.exchange(t, a, b)
+	gaps, err := b.Gaps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := gaps[Fingerprint(a.DeviceKey())]; len(got) != 1 {
+		t.Fatalf("gaps of A seen by B: %v, want one, for the revision a pass had begun to send", gaps)
+	}
+	if qs, _ := b.Quarantined(); len(qs) != 0 {
+		t.Fatalf("B quarantined %d envelopes", len(qs))
+	}
+	for _, id := range []string{unsent.ID, sending.ID} {
+		if r, err := b.Get(id); err != nil || !r.Deleted {
+			t.Fatalf("B does not hold the tombstone of %s: %v", id, err)
+		}
+	}
+}

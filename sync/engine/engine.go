@@ -282,7 +282,7 @@ func acquire(ctx context.Context, sem chan struct{}) bool {
 // saving still receives): the envelopes the relay lacks are uploaded, then
 // all are appended to the log and acknowledged.
 func (e *Engine) sendEnvelopes(ctx context.Context, r *Report) error {
-	end, err := e.vault.OutboxEnd()
+	end, err := e.vault.BeginSend()
 	if err != nil {
 		return err
 	}
