@@ -40,8 +40,9 @@ func (c *Client) PutBlobSent(ctx context.Context, id string, data []byte, sent f
 // PutBlobs stores blobs on the relay, as PutBlob does each, in batches
 // (see wire.SplitBatch): one request per wire.MaxBatchSize bytes or
 // wire.MaxIDs blobs rather than one per blob. A blob too large for a batch
-// goes alone with PutBlob. A batch sent again after a lost answer stores
-// nothing twice: blobs are content-addressed.
+// goes alone with PutBlob, and so does every blob if the relay does not
+// know batches (ErrNotFound). A batch sent again after a lost answer
+// stores nothing twice: blobs are content-addressed.
 func (c *Client) PutBlobs(ctx context.Context, blobs [][]byte) error {
 	const op = "upload blobs"
 	var body []byte
@@ -51,10 +52,20 @@ func (c *Client) PutBlobs(ctx context.Context, blobs [][]byte) error {
 			return nil
 		}
 		var answer wire.IDs
-		if _, err := c.do(ctx, &call{
+		_, err := c.do(ctx, &call{
 			op: op, method: http.MethodPost, url: c.team + "/blobs", signed: true,
 			blob: body, recv: &answer,
-		}); err != nil {
+		})
+		if errors.Is(err, ErrNotFound) {
+			// A relay from before batches: one blob at a time.
+			answer.IDs = slices.Clone(ids)
+			batch, _ := wire.SplitBatch(body)
+			for i, blob := range batch {
+				if err := c.PutBlob(ctx, ids[i], blob); err != nil {
+					return err
+				}
+			}
+		} else if err != nil {
 			return err
 		}
 		if !slices.Equal(answer.IDs, ids) {
@@ -84,7 +95,9 @@ func (c *Client) PutBlobs(ctx context.Context, blobs [][]byte) error {
 
 // FetchBlobs downloads the blobs of ids, in batches (see wire.SplitBatch),
 // and returns them in the order of ids, each checked against its id. Every
-// blob must fit in a batch: fetch larger ones with GetBlob.
+// blob must fit in a batch: fetch larger ones with GetBlob. A relay that
+// does not know batches answers ErrNotFound, as it does for a blob it
+// lacks: fetch them with GetBlob then.
 func (c *Client) FetchBlobs(ctx context.Context, ids []string) ([][]byte, error) {
 	const op = "download blobs"
 	blobs := make([][]byte, 0, len(ids))

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -244,5 +246,36 @@ func TestBlobBatches(t *testing.T) {
 	}
 	if _, err := c.FetchBlobs(ctx, []string{bigID}); !errors.Is(err, ErrRejected) {
 		t.Fatalf("fetching a blob too large for a batch: %v, want ErrRejected", err)
+	}
+}
+
+// TestBlobBatchesWithAnOlderRelay: against a relay from before batches
+// (the real relay with those endpoints answering "no such endpoint"),
+// PutBlobs stores the blobs one by one and FetchBlobs says ErrNotFound.
+func TestBlobBatchesWithAnOlderRelay(t *testing.T) {
+	ctx := context.Background()
+	r := newRelay(t)
+	older := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method == http.MethodPost && (strings.HasSuffix(req.URL.Path, "/blobs") || strings.HasSuffix(req.URL.Path, "/blobs/fetch")) {
+			wire.WriteError(w, wire.Errorf(wire.CodeNotFound, "no such endpoint in protocol version 1"))
+			return
+		}
+		r.ServeHTTP(w, req)
+	})
+	c := r.admin(t, serve(t, older))
+	var blobs [][]byte
+	var ids []string
+	for i := range 3 {
+		id, data := blob(fmt.Sprint("blob ", i), 1000)
+		blobs, ids = append(blobs, data), append(ids, id)
+	}
+	if err := c.PutBlobs(ctx, blobs); err != nil {
+		t.Fatal(err)
+	}
+	if missing, err := c.Missing(ctx, ids); err != nil || len(missing) != 0 {
+		t.Fatalf("missing after PutBlobs: %v, %v", missing, err)
+	}
+	if _, err := c.FetchBlobs(ctx, ids); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("FetchBlobs from an older relay: %v, want ErrNotFound", err)
 	}
 }

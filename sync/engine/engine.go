@@ -378,7 +378,11 @@ func (e *Engine) receivePage(ctx context.Context, entries []wire.Entry, r *Repor
 		}
 	}
 	cts, err := e.client.FetchBlobs(ctx, batched)
-	if err != nil {
+	if errors.Is(err, client.ErrNotFound) {
+		// A relay from before batches, or one that lost a blob: one at
+		// a time, to find out which.
+		alone, batched, cts = append(alone, batched...), nil, nil
+	} else if err != nil {
 		return err
 	}
 	byID := make(map[string][]byte, len(alone))
