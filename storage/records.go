@@ -257,16 +257,18 @@ func (v *Vault) change(id string, k record.Kind, op string, b record.Body, check
 		if err := check(cur); err != nil {
 			return err
 		}
-		var unsent []RevisionInfo
 		if op == envelope.OpDelete {
-			if unsent, err = v.unsentRevisions(txn, id); err != nil {
+			// The stand-ins go first: everywhere the tombstone then
+			// replaces them, as it replaces every revision before it.
+			unsent, err := v.unsentRevisions(txn, id)
+			if err != nil {
+				return err
+			}
+			if err := v.writeStandIns(txn, id, k, unsent); err != nil {
 				return err
 			}
 		}
 		if out, err = v.writeRevision(txn, id, k, op, b, body, cur); err != nil {
-			return err
-		}
-		if err := v.writeStandIns(txn, id, k, unsent); err != nil {
 			return err
 		}
 		return setJSON(txn, []byte(keyClock), v.clock.Last())

@@ -192,8 +192,18 @@ func (v *Vault) OutboxLen() (int, error) {
 // queued later and deleted before any pass began to send it is certainly
 // unsent (see Delete).
 func (v *Vault) BeginSend() (uint64, error) {
-	var n uint64
-	err := v.update("begin sending", func(txn *badger.Txn) error {
+	var n, sending uint64
+	err := v.view(func(txn *badger.Txn) error {
+		if _, err := getJSON(txn, []byte(keyOutSeq), &n); err != nil {
+			return err
+		}
+		_, err := getJSON(txn, []byte(keyOutSend), &sending)
+		return err
+	})
+	if err != nil || n == sending {
+		return n, err // nothing queued since the last pass: no write
+	}
+	err = v.update("begin sending", func(txn *badger.Txn) error {
 		if _, err := getJSON(txn, []byte(keyOutSeq), &n); err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/letapis/letapis/storage/envelope"
@@ -438,8 +439,9 @@ func TestDeletedUnsentRevisionLeavesNoGap(t *testing.T) {
 		t.Fatalf("B quarantined %d envelopes", len(qs))
 	}
 	for _, id := range []string{unsent.ID, sending.ID} {
-		if r, err := b.Get(id); err != nil || !r.Deleted {
-			t.Fatalf("B does not hold the tombstone of %s: %v", id, err)
+		want, _ := a.Get(id)
+		if r, err := b.Get(id); err != nil || !r.Deleted || !slices.Equal(r.Heads, want.Heads) {
+			t.Fatalf("B does not hold A's tombstone of %s: %+v, %v", id, r, err)
 		}
 	}
 }

@@ -30,12 +30,12 @@ import (
 const faultSeed = 0x1e7a915
 
 // weather is the fault schedule of TestConvergesThroughFaults: about one
-// request in six meets a fault. Envelopes move in batches, so a storm is a
-// hundred-odd requests: no kind is rarer than one in fifty, so that each
-// strikes.
+// request in four meets a fault. Envelopes move in batches, so a storm is
+// only a hundred-odd requests: each kind strikes one in twenty-five, so
+// that every kind strikes (see stormUntil).
 var weather = faultproxy.Schedule{
-	Drop: 0.02, Reset: 0.02, TruncateRequest: 0.02, TruncateResponse: 0.02,
-	ServerError: 0.03, TooManyRequests: 0.03, Slow: 0.02,
+	Drop: 0.04, Reset: 0.04, TruncateRequest: 0.04, TruncateResponse: 0.04,
+	ServerError: 0.04, TooManyRequests: 0.04, Slow: 0.04,
 	BurstLen: 4, SlowRate: 256 << 10,
 }
 
@@ -147,7 +147,7 @@ func TestConvergesThroughFaults(t *testing.T) {
 }
 
 // stormUntil returns once faults have been on for d and every kind of
-// fault in s has struck, or after 3d, whichever comes first: a slow
+// fault in s has struck, or after 5d, whichever comes first: a slow
 // machine (or -race) makes fewer requests in d.
 func stormUntil(p *faultproxy.Proxy, s faultproxy.Schedule, d time.Duration) {
 	start := time.Now()
@@ -155,7 +155,7 @@ func stormUntil(p *faultproxy.Proxy, s faultproxy.Schedule, d time.Duration) {
 	defer tick.Stop()
 	for range tick.C {
 		elapsed := time.Since(start)
-		if elapsed >= 3*d || elapsed >= d && allStruck(p.Stats(), s) {
+		if elapsed >= 5*d || elapsed >= d && allStruck(p.Stats(), s) {
 			return
 		}
 	}
