@@ -177,6 +177,51 @@ func (v *Vault) Delete(id string) error {
 	return nil
 }
 
+// unsentRevisions returns, in a team, this device's revisions of record
+// id that certainly never left the device: their envelopes are queued
+// after the last position a sync pass began to send.
+func (v *Vault) unsentRevisions(txn *badger.Txn, id string) ([]RevisionInfo, error) {
+	if v.team != teamMember {
+		return nil, nil
+	}
+	infos, err := revisionInfos(txn, id)
+	if err != nil {
+		return nil, err
+	}
+	unsent, err := unsentEnvelopes(txn)
+	if err != nil {
+		return nil, err
+	}
+	own := hex.EncodeToString(v.DeviceKey())
+	return slices.DeleteFunc(infos, func(i RevisionInfo) bool { return i.Author != own || !unsent[i.Envelope] }), nil
+}
+
+// writeStandIns queues, for each revision of record id that a delete
+// drops before it was ever sent, a delete revision with the same sequence
+// number in its place: without it the other devices would miss that
+// number for ever and take it for a revision a relay withholds (see
+// Gaps). A stand-in has no body and no place in the record's history.
+func (v *Vault) writeStandIns(txn *badger.Txn, id string, k record.Kind, dropped []RevisionInfo) error {
+	for _, d := range dropped {
+		rev := envelope.Revision{Record: id, ID: NewID(), Author: v.DeviceKey(), Seq: d.Seq, Time: v.clock.Now(),
+			Kind: string(k), Schema: record.SchemaVersion, Op: envelope.OpDelete}
+		ct, envID, err := envelope.Seal(rev, v.signer, v.recipient)
+		if err != nil {
+			return err
+		}
+		if err := txn.Set(key(pfxEnvelope, envID.String()), ct); err != nil {
+			return err
+		}
+		if err := recordSeq(txn, rev.Author, rev.Seq, rev.ID); err != nil {
+			return err
+		}
+		if err := queue(txn, envID.String()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // requireLive refuses changes to missing, deleted, sealed or
 // other-kind records.
 func requireLive(k record.Kind) func(*Record) error {
@@ -225,6 +270,17 @@ func (v *Vault) change(id string, k record.Kind, op string, b record.Body, check
 		}
 		if err := check(cur); err != nil {
 			return err
+		}
+		if op == envelope.OpDelete {
+			// The stand-ins go first: everywhere the tombstone then
+			// replaces them, as it replaces every revision before it.
+			unsent, err := v.unsentRevisions(txn, id)
+			if err != nil {
+				return err
+			}
+			if err := v.writeStandIns(txn, id, k, unsent); err != nil {
+				return err
+			}
 		}
 		if out, err = v.writeRevision(txn, id, k, op, b, body, cur); err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -237,33 +238,7 @@ func craftEnvelope(t *testing.T, rev envelope.Revision, sign ed25519.PrivateKey,
 
 func TestReceiveQuarantinesDamagedForgedAndReplayedEnvelopes(t *testing.T) {
 	v := newVault(t)
-	r := mustAdd(t, v, &record.Note{Text: "genuine"})
-	var genuine []byte
-	v.Envelopes(func(_ string, ct []byte) error { genuine = bytes.Clone(ct); return nil })
-
-	_, stranger, _ := ed25519.GenerateKey(rand.Reader)
-	next := func() envelope.Revision {
-		return envelope.Revision{Record: NewID(), ID: NewID(), Author: v.DeviceKey(), Seq: 1000,
-			Time: v.clock.Now(), Kind: "note", Schema: 1, Op: "put", Body: json.RawMessage(`{"text":"forged"}`)}
-	}
-	strangerRev := next()
-	strangerRev.Author = stranger.Public().(ed25519.PublicKey)
-	strangerCT, _, err := envelope.Seal(strangerRev, stranger, v.recipient)
-	if err != nil {
-		t.Fatal(err)
-	}
-	flipped := bytes.Clone(genuine)
-	flipped[len(flipped)-20] ^= 1
-
-	cases := map[string][]byte{
-		"bit flip":             flipped,
-		"truncated":            genuine[:len(genuine)-17],
-		"signed by a stranger": craftEnvelope(t, next(), stranger, v.recipient),
-		"stranger as author":   strangerCT,
-		"garbage":              []byte("age-encryption.org/v1\n-> X25519 garbage\n"),
-		"replayed sequence":    craftEnvelope(t, func() envelope.Revision { x := next(); x.Seq = 1; return x }(), v.signer, v.recipient),
-		"edit of another kind": craftEnvelope(t, func() envelope.Revision { x := next(); x.Record, x.Kind = r.ID, "person"; return x }(), v.signer, v.recipient),
-	}
+	genuine, cases := forgeries(t, v)
 	for name, ct := range cases {
 		t.Run(name, func(t *testing.T) {
 			before := countEnvelopes(t, v)
@@ -281,6 +256,95 @@ func TestReceiveQuarantinesDamagedForgedAndReplayedEnvelopes(t *testing.T) {
 	}
 	if qs, _ := v.Quarantined(); len(qs) != len(cases) {
 		t.Fatalf("%d envelopes quarantined, want %d", len(qs), len(cases))
+	}
+}
+
+// forgeries saves a note in v and returns its genuine envelope and, by
+// name, envelopes that v must reject: damaged, forged and replayed ones.
+func forgeries(t *testing.T, v *Vault) (genuine []byte, cases map[string][]byte) {
+	t.Helper()
+	r := mustAdd(t, v, &record.Note{Text: "genuine"})
+	v.Envelopes(func(_ string, ct []byte) error { genuine = bytes.Clone(ct); return nil })
+
+	_, stranger, _ := ed25519.GenerateKey(rand.Reader)
+	strangerRev := forgedRevision(v, 1000)
+	strangerRev.Author = stranger.Public().(ed25519.PublicKey)
+	strangerCT, _, err := envelope.Seal(strangerRev, stranger, v.recipient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := bytes.Clone(genuine)
+	flipped[len(flipped)-20] ^= 1
+	anotherKind := forgedRevision(v, 1000)
+	anotherKind.Record, anotherKind.Kind = r.ID, "person"
+
+	return genuine, map[string][]byte{
+		"bit flip":             flipped,
+		"truncated":            genuine[:len(genuine)-17],
+		"signed by a stranger": craftEnvelope(t, forgedRevision(v, 1000), stranger, v.recipient),
+		"stranger as author":   strangerCT,
+		"garbage":              []byte("age-encryption.org/v1\n-> X25519 garbage\n"),
+		"replayed sequence":    craftEnvelope(t, forgedRevision(v, 1), v.signer, v.recipient),
+		"edit of another kind": craftEnvelope(t, anotherKind, v.signer, v.recipient),
+	}
+}
+
+// forgedRevision is a new note by v's device with sequence number seq.
+func forgedRevision(v *Vault, seq uint64) envelope.Revision {
+	return envelope.Revision{Record: NewID(), ID: NewID(), Author: v.DeviceKey(), Seq: seq,
+		Time: v.clock.Now(), Kind: "note", Schema: 1, Op: "put", Body: json.RawMessage(`{"text":"forged"}`)}
+}
+
+// TestReceiveBatchChecksEachEnvelope: in one batch, every bad envelope is
+// quarantined with its reason and every good one around it is applied.
+func TestReceiveBatchChecksEachEnvelope(t *testing.T) {
+	v := newVault(t)
+	genuine, cases := forgeries(t, v)
+	seal := func(rev envelope.Revision) []byte {
+		ct, _, err := envelope.Seal(rev, v.signer, v.recipient)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ct
+	}
+	first, second := forgedRevision(v, 2000), forgedRevision(v, 2001)
+	firstCT := seal(first)
+	var batch [][]byte
+	var want []Outcome
+	add := func(out Outcome, cts ...[]byte) {
+		for _, ct := range cts {
+			batch, want = append(batch, ct), append(want, out)
+		}
+	}
+	add(Applied, firstCT)
+	for _, ct := range cases {
+		add(Quarantined, ct)
+	}
+	add(Applied, seal(second))
+	add(Duplicate, genuine, firstCT)
+	add(Quarantined, seal(forgedRevision(v, 2001))) // second's sequence number, used in this batch
+
+	before := countEnvelopes(t, v)
+	outs, err := v.ReceiveBatch(batch)
+	if err != nil || !slices.Equal(outs, want) {
+		t.Fatalf("outcomes %v, %v; want %v", outs, err, want)
+	}
+	if n := countEnvelopes(t, v) - before; n != 2 {
+		t.Fatalf("%d envelopes stored, want the 2 good ones", n)
+	}
+	for _, rev := range []envelope.Revision{first, second} {
+		if _, err := v.Get(rev.Record); err != nil {
+			t.Fatalf("a good envelope of the batch was not applied: %v", err)
+		}
+	}
+	qs, err := v.Quarantined()
+	if err != nil || len(qs) != len(cases)+1 {
+		t.Fatalf("%d quarantined, %v; want %d", len(qs), err, len(cases)+1)
+	}
+	for _, q := range qs {
+		if q.Reason == "" {
+			t.Fatalf("envelope quarantined without a reason: %+v", q)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/letapis/letapis/storage/envelope"
@@ -21,7 +22,7 @@ type fakeLog struct {
 }
 
 // exchange pushes every vault's outbox to the log and then lets every vault
-// receive the whole log, twice, so that everything written reaches everyone.
+// receive the whole log in one batch, twice, so that everything written reaches everyone.
 func (l *fakeLog) exchange(t *testing.T, vs ...*Vault) {
 	t.Helper()
 	for range 2 {
@@ -40,10 +41,8 @@ func (l *fakeLog) exchange(t *testing.T, vs ...*Vault) {
 			}
 		}
 		for _, v := range vs {
-			for _, ct := range l.entries {
-				if _, err := v.Receive(ct); err != nil && !errors.Is(err, ErrRejected) {
-					t.Fatal(err)
-				}
+			if _, err := v.ReceiveBatch(l.entries); err != nil {
+				t.Fatal(err)
 			}
 		}
 		l.moveBlobs(t, vs...)
@@ -391,5 +390,58 @@ func TestWithheldRevisionShowsAsAGap(t *testing.T) {
 	b.Receive(out[0].CT) // the relay relents
 	if gaps, _ := b.Gaps(); len(gaps) != 0 {
 		t.Fatalf("gaps after everything arrived: %v", gaps)
+	}
+}
+
+// TestDeletedUnsentRevisionLeavesNoGap: a revision deleted before any
+// sync pass began to send it is replaced by a stand-in with its sequence
+// number, so that the other devices see no gap; one deleted after a pass
+// began to send it may be on the relay already and gets none (a stand-in
+// would reuse its number).
+func TestDeletedUnsentRevisionLeavesNoGap(t *testing.T) {
+	log, vs := newTeam(t, 2)
+	a, b := vs[0], vs[1]
+	log.exchange(t, a, b)
+	outboxLen := func() int { // what Outbox would send, without what Delete dropped
+		out, err := a.Outbox(100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(out)
+	}
+
+	unsent := mustAdd(t, a, &record.Note{Text: "deleted before it was sent"})
+	if err := a.Delete(unsent.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := outboxLen(); n != 2 {
+		t.Fatalf("%d envelopes to send, want the tombstone and the stand-in", n)
+	}
+	sending := mustAdd(t, a, &record.Note{Text: "deleted while a pass sends it"})
+	if _, err := a.BeginSend(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Delete(sending.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := outboxLen(); n != 3 {
+		t.Fatalf("%d envelopes to send, want one more tombstone", n)
+	}
+	log.exchange(t, a, b)
+	gaps, err := b.Gaps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := gaps[Fingerprint(a.DeviceKey())]; len(got) != 1 {
+		t.Fatalf("gaps of A seen by B: %v, want one, for the revision a pass had begun to send", gaps)
+	}
+	if qs, _ := b.Quarantined(); len(qs) != 0 {
+		t.Fatalf("B quarantined %d envelopes", len(qs))
+	}
+	for _, id := range []string{unsent.ID, sending.ID} {
+		want, _ := a.Get(id)
+		if r, err := b.Get(id); err != nil || !r.Deleted || !slices.Equal(r.Heads, want.Heads) {
+			t.Fatalf("B does not hold A's tombstone of %s: %+v, %v", id, r, err)
+		}
 	}
 }

@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +17,15 @@ import (
 // hex (the relay checks, and refuses a mismatch with ErrRejected). Storing
 // a blob the relay already has is harmless.
 func (c *Client) PutBlob(ctx context.Context, id string, data []byte) error {
+	return c.PutBlobSent(ctx, id, data, nil)
+}
+
+// PutBlobSent is PutBlob that calls sent, if not nil, each time an
+// attempt has handed the whole blob to the connection, while the relay
+// may still be storing it: the moment to begin sending the next blob, so
+// that sending one overlaps with storing the other. sent may be called
+// again if the attempt fails and is retried.
+func (c *Client) PutBlobSent(ctx context.Context, id string, data []byte, sent func()) error {
 	const op = "upload a blob"
 	switch {
 	case !wire.ValidBlobID(id):
@@ -22,8 +33,101 @@ func (c *Client) PutBlob(ctx context.Context, id string, data []byte) error {
 	case len(data) > wire.MaxBlobSize:
 		return fmt.Errorf("%s: %d bytes, more than the %d a relay accepts", op, len(data), wire.MaxBlobSize)
 	}
-	_, err := c.do(ctx, &call{op: op, method: http.MethodPut, url: c.team + "/blobs/" + id, signed: true, blob: data})
+	_, err := c.do(ctx, &call{op: op, method: http.MethodPut, url: c.team + "/blobs/" + id, signed: true, blob: data, sent: sent})
 	return err
+}
+
+// PutBlobs stores blobs on the relay, as PutBlob does each, in batches
+// (see wire.SplitBatch): one request per wire.MaxBatchSize bytes or
+// wire.MaxIDs blobs rather than one per blob. A blob too large for a batch
+// goes alone with PutBlob, and so does every blob if the relay does not
+// know batches (ErrNotFound). A batch sent again after a lost answer
+// stores nothing twice: blobs are content-addressed.
+func (c *Client) PutBlobs(ctx context.Context, blobs [][]byte) error {
+	const op = "upload blobs"
+	var body []byte
+	var ids []string
+	flush := func() error {
+		if len(ids) == 0 {
+			return nil
+		}
+		var answer wire.IDs
+		_, err := c.do(ctx, &call{
+			op: op, method: http.MethodPost, url: c.team + "/blobs", signed: true,
+			blob: body, recv: &answer,
+		})
+		if errors.Is(err, ErrNotFound) {
+			// A relay from before batches: one blob at a time.
+			answer.IDs = slices.Clone(ids)
+			batch, _ := wire.SplitBatch(body)
+			for i, blob := range batch {
+				if err := c.PutBlob(ctx, ids[i], blob); err != nil {
+					return err
+				}
+			}
+		} else if err != nil {
+			return err
+		}
+		if !slices.Equal(answer.IDs, ids) {
+			return fmt.Errorf("%s: %w: the relay stored other blobs than those sent", op, ErrProtocol)
+		}
+		body, ids = body[:0], ids[:0]
+		return nil
+	}
+	for _, blob := range blobs {
+		id := blobIDOf(blob)
+		if wire.BatchSize(len(blob)) > wire.MaxBatchSize {
+			if err := c.PutBlob(ctx, id, blob); err != nil {
+				return err
+			}
+			continue
+		}
+		if len(body)+wire.BatchSize(len(blob)) > wire.MaxBatchSize || len(ids) == wire.MaxIDs {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		body = wire.AppendBatch(body, blob)
+		ids = append(ids, id)
+	}
+	return flush()
+}
+
+// FetchBlobs downloads the blobs of ids, in batches (see wire.SplitBatch),
+// and returns them in the order of ids, each checked against its id. Every
+// blob must fit in a batch: fetch larger ones with GetBlob. A relay that
+// does not know batches answers ErrNotFound, as it does for a blob it
+// lacks: fetch them with GetBlob then.
+func (c *Client) FetchBlobs(ctx context.Context, ids []string) ([][]byte, error) {
+	const op = "download blobs"
+	blobs := make([][]byte, 0, len(ids))
+	for len(blobs) < len(ids) {
+		ask := ids[len(blobs):]
+		ask = ask[:min(len(ask), wire.MaxIDs)]
+		var got [][]byte
+		if _, err := c.do(ctx, &call{
+			op: op, method: http.MethodPost, url: c.team + "/blobs/fetch", signed: true,
+			send: &wire.IDs{IDs: ask}, batch: &got,
+		}); err != nil {
+			return nil, err
+		}
+		if len(got) == 0 || len(got) > len(ask) {
+			return nil, fmt.Errorf("%s: %w: %d blobs for %d asked", op, ErrProtocol, len(got), len(ask))
+		}
+		for i, blob := range got {
+			if blobIDOf(blob) != ask[i] {
+				return nil, fmt.Errorf("%s: %w: the relay served a blob that does not match its id", op, ErrProtocol)
+			}
+		}
+		blobs = append(blobs, got...)
+	}
+	return blobs, nil
+}
+
+// blobIDOf returns the id of a blob: its SHA-256 in hex.
+func blobIDOf(blob []byte) string {
+	sum := sha256.Sum256(blob)
+	return hex.EncodeToString(sum[:])
 }
 
 // Missing returns those of ids that the relay does not have, asking in

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -199,5 +201,81 @@ func TestOneRecordBudget(t *testing.T) {
 		after.BytesSent-before.BytesSent, after.BytesReceived-before.BytesReceived)
 	if requests > 3 || bytes > 16<<10 || after.BytesSent-before.BytesSent < int64(len(data)) {
 		t.Fatalf("over budget or miscounted: %d requests, %d bytes", requests, bytes)
+	}
+}
+
+func TestBlobBatches(t *testing.T) {
+	ctx := context.Background()
+	r := newRelay(t)
+	c := r.admin(t, serve(t, r))
+
+	// Enough small blobs for two batches by size, one too large for any
+	// batch, and a repeat.
+	var blobs [][]byte
+	var ids []string
+	for i := range 40 {
+		id, data := blob(fmt.Sprint("small ", i), 300<<10)
+		blobs, ids = append(blobs, data), append(ids, id)
+	}
+	bigID, big := blob("big", wire.MaxBatchSize)
+	blobs, ids = append(blobs, big, blobs[0]), append(ids, bigID, ids[0])
+
+	before := c.Stats().Requests
+	if err := c.PutBlobs(ctx, blobs); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.Stats().Requests - before; n != 3 {
+		t.Fatalf("%d requests to upload 12 MiB of small blobs and one large one, want 3", n)
+	}
+	if missing, err := c.Missing(ctx, ids); err != nil || len(missing) != 0 {
+		t.Fatalf("missing after PutBlobs: %v, %v", missing, err)
+	}
+	if err := c.PutBlobs(ctx, blobs[:3]); err != nil {
+		t.Fatalf("uploading a batch again: %v", err)
+	}
+
+	small := slices.Concat(ids[:40], ids[:1])
+	got, err := c.FetchBlobs(ctx, small)
+	if err != nil || len(got) != len(small) {
+		t.Fatalf("fetched %d blobs, %v; want %d", len(got), err, len(small))
+	}
+	for i := range small {
+		if !bytes.Equal(got[i], blobs[i%40]) {
+			t.Fatalf("blob %d is not the one asked for", i)
+		}
+	}
+	if _, err := c.FetchBlobs(ctx, []string{bigID}); !errors.Is(err, ErrRejected) {
+		t.Fatalf("fetching a blob too large for a batch: %v, want ErrRejected", err)
+	}
+}
+
+// TestBlobBatchesWithAnOlderRelay: against a relay from before batches
+// (the real relay with those endpoints answering "no such endpoint"),
+// PutBlobs stores the blobs one by one and FetchBlobs says ErrNotFound.
+func TestBlobBatchesWithAnOlderRelay(t *testing.T) {
+	ctx := context.Background()
+	r := newRelay(t)
+	older := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method == http.MethodPost && (strings.HasSuffix(req.URL.Path, "/blobs") || strings.HasSuffix(req.URL.Path, "/blobs/fetch")) {
+			wire.WriteError(w, wire.Errorf(wire.CodeNotFound, "no such endpoint in protocol version 1"))
+			return
+		}
+		r.ServeHTTP(w, req)
+	})
+	c := r.admin(t, serve(t, older))
+	var blobs [][]byte
+	var ids []string
+	for i := range 3 {
+		id, data := blob(fmt.Sprint("blob ", i), 1000)
+		blobs, ids = append(blobs, data), append(ids, id)
+	}
+	if err := c.PutBlobs(ctx, blobs); err != nil {
+		t.Fatal(err)
+	}
+	if missing, err := c.Missing(ctx, ids); err != nil || len(missing) != 0 {
+		t.Fatalf("missing after PutBlobs: %v, %v", missing, err)
+	}
+	if _, err := c.FetchBlobs(ctx, ids); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("FetchBlobs from an older relay: %v, want ErrNotFound", err)
 	}
 }

@@ -23,9 +23,11 @@ type call struct {
 	signed bool          // sign with the device's auth key
 	send   wire.Message  // JSON request body, validated before it is sent
 	blob   []byte        // or an opaque request body
+	sent   func()        // if set, called when an attempt has read the whole body
 	header http.Header   // more request headers
 	wait   time.Duration // how long the relay may hold the request (long poll)
 	recv   wire.Message  // where to decode a JSON answer; nil discards it
+	batch  *[][]byte     // or where to split a batch answer (see wire.SplitBatch)
 	stream bool          // hand the answer's body to the caller unread
 }
 
@@ -102,9 +104,18 @@ func (k *call) read(resp *http.Response) error {
 	}
 	defer resp.Body.Close()
 	var err error
-	if k.recv == nil {
+	switch {
+	case k.batch != nil:
+		var body []byte
+		if body, err = io.ReadAll(io.LimitReader(resp.Body, wire.MaxBatchSize+1)); err == nil {
+			*k.batch, err = wire.SplitBatch(body)
+		}
+	case k.recv == nil:
 		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, wire.MaxMessageSize))
-	} else if err = wire.Decode(resp.Body, k.recv); errors.Is(err, wire.ErrMalformed) {
+	default:
+		err = wire.Decode(resp.Body, k.recv)
+	}
+	if errors.Is(err, wire.ErrMalformed) {
 		return fmt.Errorf("%w: %w", ErrProtocol, err)
 	}
 	if err != nil {

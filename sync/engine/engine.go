@@ -4,7 +4,7 @@
 // the background whenever the relay answers, and reports what it does as
 // Events for the user interface.
 //
-// Every envelope received is verified by the vault (storage.Vault.Receive)
+// Every envelope received is verified by the vault (storage.Vault.ReceiveBatch)
 // before anything is stored; one that fails is quarantined there and does
 // not stop the rest. The engine itself trusts the relay for nothing but
 // availability.
@@ -204,21 +204,8 @@ func (e *Engine) sendFiles(ctx context.Context, r *Report) error {
 		if err != nil {
 			return err
 		}
-		lacks := toSet(missing)
-		var moved int64
-		for i, id := range f.Parts {
-			if !lacks[id] {
-				continue
-			}
-			data, err := e.vault.ReadPart(f, i)
-			if err != nil {
-				return err
-			}
-			if err := e.client.PutBlob(ctx, id, data); err != nil {
-				return err
-			}
-			moved += int64(len(data))
-			e.update(func(ev *Event) { ev.File = &Progress{Upload: true, Part: i + 1, Of: len(f.Parts), BytesMoved: moved} })
+		if err := e.sendParts(ctx, f, toSet(missing)); err != nil {
+			return err
 		}
 		if err := e.vault.BlobSent(f.Blob); err != nil {
 			return err
@@ -228,12 +215,74 @@ func (e *Engine) sendFiles(ctx context.Context, r *Report) error {
 	return nil
 }
 
+// sendParts uploads the parts of f that the relay lacks, in order, two at
+// a time but sending one at a time: a part's upload begins when the one
+// before has gone out, while the relay still stores it. A cut therefore
+// finds at most one part half sent; the one before it is stored, or is
+// whole on its way.
+func (e *Engine) sendParts(ctx context.Context, f storage.BlobTransfer, lacks map[string]bool) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var (
+		wg      gosync.WaitGroup
+		mu      gosync.Mutex
+		moved   int64
+		done    = len(f.Parts) - len(lacks) // parts on the relay
+		storing = make(chan struct{}, 2)    // parts on their way or being stored
+		sending = make(chan struct{}, 1)    // parts on their way
+	)
+	for i, id := range f.Parts {
+		if !lacks[id] {
+			continue
+		}
+		data, err := e.vault.ReadPart(f, i)
+		if err != nil {
+			cancel(err)
+			break
+		}
+		if !acquire(ctx, storing) {
+			break
+		}
+		if !acquire(ctx, sending) {
+			<-storing
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-storing }()
+			sent := gosync.OnceFunc(func() { <-sending })
+			defer sent()
+			if err := e.client.PutBlobSent(ctx, id, data, sent); err != nil {
+				cancel(err)
+				return
+			}
+			mu.Lock()
+			moved += int64(len(data))
+			done++
+			p := Progress{Upload: true, Part: done, Of: len(f.Parts), BytesMoved: moved}
+			mu.Unlock()
+			e.update(func(ev *Event) { ev.File = &p })
+		})
+	}
+	wg.Wait()
+	return context.Cause(ctx)
+}
+
+// acquire takes a place in sem, or reports false if ctx ends first.
+func acquire(ctx context.Context, sem chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
 // sendEnvelopes sends what the outbox held when the pass began (what is
 // saved meanwhile waits for the next pass, so that a device that keeps
 // saving still receives): the envelopes the relay lacks are uploaded, then
 // all are appended to the log and acknowledged.
 func (e *Engine) sendEnvelopes(ctx context.Context, r *Report) error {
-	end, err := e.vault.OutboxEnd()
+	end, err := e.vault.BeginSend()
 	if err != nil {
 		return err
 	}
@@ -256,15 +305,19 @@ func (e *Engine) sendEnvelopes(ctx context.Context, r *Report) error {
 		for i, o := range out {
 			ids[i], byID[o.ID] = o.ID, o.CT
 		}
-		// For a few envelopes, uploading them (PUT is idempotent) costs
-		// less than asking which ones the relay lacks.
+		// For a few envelopes, uploading them (an upload is idempotent)
+		// costs less than asking which ones the relay lacks.
 		missing := ids
 		if len(ids) > askMissingFrom {
 			if missing, err = e.client.Missing(ctx, ids); err != nil {
 				return err
 			}
 		}
-		if err := parallel(ctx, missing, func(id string) error { return e.client.PutBlob(ctx, id, byID[id]) }); err != nil {
+		blobs := make([][]byte, len(missing))
+		for i, id := range missing {
+			blobs[i] = byID[id]
+		}
+		if err := e.client.PutBlobs(ctx, blobs); err != nil {
 			return err
 		}
 		if _, err := e.client.Append(ctx, ids); err != nil {
@@ -309,44 +362,67 @@ func (e *Engine) receive(ctx context.Context, r *Report) error {
 }
 
 func (e *Engine) receivePage(ctx context.Context, entries []wire.Entry, r *Report) error {
-	var need []string
+	// Envelopes small enough come in batches, in log order; any larger
+	// one alone.
+	var batched, alone []string
 	for _, en := range entries {
 		have, err := e.vault.HasEnvelope(en.ID)
-		if err != nil {
+		switch {
+		case err != nil:
 			return err
-		}
-		if !have {
-			need = append(need, en.ID)
+		case have:
+		case wire.BatchSize(int(en.Size)) <= wire.MaxBatchSize:
+			batched = append(batched, en.ID)
+		default:
+			alone = append(alone, en.ID)
 		}
 	}
-	cts := make(map[string][]byte, len(need))
+	cts, err := e.client.FetchBlobs(ctx, batched)
+	if errors.Is(err, client.ErrNotFound) {
+		// A relay from before batches, or one that lost a blob: one at
+		// a time, to find out which.
+		alone, batched, cts = append(alone, batched...), nil, nil
+	} else if err != nil {
+		return err
+	}
+	byID := make(map[string][]byte, len(alone))
 	var mu gosync.Mutex
-	err := parallel(ctx, need, func(id string) error {
+	err = parallel(ctx, alone, func(id string) error {
 		ct, err := e.get(ctx, id, wire.MaxBlobSize)
 		if err != nil {
 			return err
 		}
 		mu.Lock()
-		cts[id] = ct
+		byID[id] = ct
 		mu.Unlock()
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	for _, id := range need {
-		out, err := e.vault.Receive(cts[id])
-		switch {
-		case errors.Is(err, storage.ErrRejected):
+	for i, id := range batched {
+		byID[id] = cts[i]
+	}
+	// Received in log order, so that a roster change comes before what
+	// it admits.
+	ordered := make([][]byte, 0, len(byID))
+	for _, en := range entries {
+		if ct, ok := byID[en.ID]; ok {
+			ordered = append(ordered, ct)
+			delete(byID, en.ID)
+		}
+	}
+	outs, err := e.vault.ReceiveBatch(ordered)
+	for _, out := range outs {
+		switch out {
+		case storage.Quarantined:
 			r.Quarantined++
 			e.log.Warn("an envelope from the relay failed verification and was quarantined")
-		case err != nil:
-			return err
-		case out == storage.Applied:
+		case storage.Applied:
 			r.Received++
 		}
 	}
-	return nil
+	return err
 }
 
 // fetchFiles downloads the attachment files received records refer to,

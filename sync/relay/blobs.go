@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -28,19 +29,46 @@ func (s *Server) putBlob(w http.ResponseWriter, c *call) error {
 		return wire.Errorf(wire.CodeHashMismatch, "the blob's SHA-256 is not its id: it was damaged on the way; send it again")
 	}
 	created, err := s.store.PutBlob(c.Context(), c.team, id, c.body, s.opts.QuotaBytes)
-	if errors.Is(err, ErrQuotaExceeded) {
-		if used, uerr := s.store.Usage(c.Context(), c.team); uerr == nil {
-			return wire.Errorf(wire.CodeQuotaExceeded, "the team's storage quota is full: %d of %d bytes used, and this blob needs %d more",
-				used, s.opts.QuotaBytes, len(c.body))
-		}
-	}
 	if err != nil {
-		return fmt.Errorf("store blob: %w", err)
+		return s.storeError(c, err, len(c.body))
 	}
 	if created {
 		w.WriteHeader(http.StatusCreated)
 	}
 	return nil
+}
+
+// putBlobs stores a batch of blobs (see wire.SplitBatch), all or none, and
+// answers their ids in order.
+func (s *Server) putBlobs(w http.ResponseWriter, c *call) error {
+	blobs, err := wire.SplitBatch(c.body)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(blobs))
+	for i, b := range blobs {
+		if int64(len(b)) > s.opts.MaxBlobSize {
+			return wire.Errorf(wire.CodeTooLarge, "blob %d of the batch is larger than %d bytes", i+1, s.opts.MaxBlobSize)
+		}
+		sum := sha256.Sum256(b)
+		ids[i] = hex.EncodeToString(sum[:])
+	}
+	if _, err := s.store.PutBlobs(c.Context(), c.team, ids, blobs, s.opts.QuotaBytes); err != nil {
+		return s.storeError(c, err, len(c.body))
+	}
+	return writeJSON(w, http.StatusOK, &wire.IDs{IDs: ids})
+}
+
+// storeError explains a failed PutBlob or PutBlobs of about need bytes:
+// a full quota in numbers.
+func (s *Server) storeError(c *call, err error, need int) error {
+	if errors.Is(err, ErrQuotaExceeded) {
+		if used, uerr := s.store.Usage(c.Context(), c.team); uerr == nil {
+			return wire.Errorf(wire.CodeQuotaExceeded, "the team's storage quota is full: %d of %d bytes used, and this upload needs up to %d more",
+				used, s.opts.QuotaBytes, need)
+		}
+	}
+	return fmt.Errorf("store blob: %w", err)
 }
 
 func (s *Server) missingBlobs(w http.ResponseWriter, c *call) error {
@@ -71,4 +99,60 @@ func (s *Server) getBlob(w http.ResponseWriter, c *call) error {
 	w.Header().Set("ETag", `"`+id+`"`)
 	http.ServeContent(w, c.Request, "", time.Time{}, blob)
 	return nil
+}
+
+// fetchBlobs answers a batch of the blobs of the ids asked for, in their
+// order: all of them, or as many from the first as fit in
+// wire.MaxBatchSize bytes.
+func (s *Server) fetchBlobs(w http.ResponseWriter, c *call) error {
+	var req wire.IDs
+	if err := wire.DecodeBytes(c.body, &req); err != nil {
+		return err
+	}
+	var batch []byte
+	for i, id := range req.IDs {
+		blob, err := s.readBlob(c, id, wire.MaxBatchSize-len(batch))
+		if errors.Is(err, errNoRoom) {
+			if i == 0 {
+				return wire.Errorf(wire.CodeTooLarge, "the first blob asked for is too large for a batch: fetch it alone")
+			}
+			break
+		}
+		if err != nil {
+			return err
+		}
+		batch = wire.AppendBatch(batch, blob)
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(batch) // an error means the client has gone
+	return nil
+}
+
+// errNoRoom reports a blob that does not fit in what is left of a batch.
+var errNoRoom = errors.New("no room in the batch")
+
+// readBlob reads a team's blob if it takes at most room bytes in a batch,
+// and returns errNoRoom otherwise.
+func (s *Server) readBlob(c *call, id string, room int) ([]byte, error) {
+	blob, err := s.store.OpenBlob(c.Context(), c.team, id)
+	if err != nil {
+		return nil, fmt.Errorf("read blob: %w", err)
+	}
+	defer blob.Close()
+	size, err := blob.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, fmt.Errorf("read blob: %w", err)
+	}
+	if int64(wire.BatchSize(0))+size > int64(room) {
+		return nil, errNoRoom
+	}
+	if _, err := blob.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("read blob: %w", err)
+	}
+	data := make([]byte, size)
+	if _, err := io.ReadFull(blob, data); err != nil {
+		return nil, fmt.Errorf("read blob: %w", err)
+	}
+	return data, nil
 }

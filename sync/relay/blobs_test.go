@@ -3,6 +3,7 @@ package relay
 import (
 	"bytes"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -116,4 +117,104 @@ func TestGetBlob(t *testing.T) {
 	other := r.newTeam()
 	status, body := other.do(http.MethodGet, "/blobs/"+id, nil)
 	expect(t, status, body, http.StatusNotFound, wire.CodeNotFound)
+}
+
+func TestPutBlobs(t *testing.T) {
+	r := newTestRelay(t, Options{QuotaBytes: 3000, MaxBlobSize: 2000})
+	member := r.newTeam().newMember()
+	a, b, c := randomBytes(600), randomBytes(1200), randomBytes(900)
+	ids := []string{blobIDOf(a), blobIDOf(b), blobIDOf(c)}
+	r.secret(ids...)
+	batch := func(blobs ...[]byte) []byte {
+		var body []byte
+		for _, blob := range blobs {
+			body = wire.AppendBatch(body, blob)
+		}
+		return body
+	}
+
+	status, body := member.do(http.MethodPost, "/blobs", batch(a, b, a))
+	expect(t, status, body, http.StatusOK, "")
+	if got := decode[wire.IDs](t, body).IDs; !slices.Equal(got, []string{ids[0], ids[1], ids[0]}) {
+		t.Fatalf("stored %v, want the ids of the blobs in order", got)
+	}
+	if u, _ := r.store.Usage(t.Context(), member.team); u != 1800 {
+		t.Fatalf("usage %d after a batch with a blob twice, want 1800", u)
+	}
+	// Sent again, as a retry would: nothing changes.
+	status, body = member.do(http.MethodPost, "/blobs", batch(a, b))
+	expect(t, status, body, http.StatusOK, "")
+	if u, _ := r.store.Usage(t.Context(), member.team); u != 1800 {
+		t.Fatalf("usage %d after a retried batch, want 1800", u)
+	}
+
+	// c fits the quota alone but not with another 900 bytes: none is stored.
+	d := randomBytes(900)
+	r.secret(blobIDOf(d))
+	status, body = member.do(http.MethodPost, "/blobs", batch(c, d))
+	expect(t, status, body, http.StatusInsufficientStorage, wire.CodeQuotaExceeded)
+	if missing, _ := r.store.MissingBlobs(t.Context(), member.team, []string{ids[2], blobIDOf(d)}); len(missing) != 2 {
+		t.Fatalf("a refused batch left blobs behind: missing %v", missing)
+	}
+
+	member.expectAll(t, "/blobs", []bodyCase{
+		{"empty", nil, http.StatusOK, ""},
+		{"cut off", batch(c)[:100], http.StatusBadRequest, wire.CodeBadRequest},
+		{"a blob over the relay's limit", batch(randomBytes(2001)), http.StatusRequestEntityTooLarge, wire.CodeTooLarge},
+		{"larger than a batch", make([]byte, wire.MaxBatchSize+1), http.StatusRequestEntityTooLarge, wire.CodeTooLarge},
+	})
+}
+
+// bodyCase is a request body and the answer it must get.
+type bodyCase struct {
+	name   string
+	body   []byte
+	status int
+	code   wire.Code
+}
+
+// expectAll posts each case's body to path, each in a subtest, and checks
+// the answer.
+func (d *device) expectAll(t *testing.T, path string, cases []bodyCase) {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := d.do(http.MethodPost, path, tc.body)
+			expect(t, status, body, tc.status, tc.code)
+		})
+	}
+}
+
+func TestFetchBlobs(t *testing.T) {
+	r := newTestRelay(t, Options{})
+	member := r.newTeam().newMember()
+	small := member.putBlob(randomBytes(300))
+	half := randomBytes(wire.MaxBatchSize / 2)
+	big := member.putBlob(half)
+	other := member.putBlob(randomBytes(wire.MaxBatchSize/2 - 100))
+	huge := member.putBlob(randomBytes(wire.MaxBatchSize))
+	absent := blobIDOf([]byte("absent"))
+	r.secret(absent)
+
+	fetch := func(ids ...string) (int, []byte) {
+		return member.do(http.MethodPost, "/blobs/fetch", mustJSON(t, wire.IDs{IDs: ids}))
+	}
+	// What fits comes in the order asked, and the rest is left for
+	// another request: small and big fit, other does not.
+	status, body := fetch(small, big, other, small)
+	expect(t, status, body, http.StatusOK, "")
+	blobs, err := wire.SplitBatch(body)
+	if err != nil || len(blobs) != 2 || blobIDOf(blobs[0]) != small || !bytes.Equal(blobs[1], half) {
+		t.Fatalf("fetched %d blobs, %v; want small and big", len(blobs), err)
+	}
+	status, body = fetch(other, small, small)
+	expect(t, status, body, http.StatusOK, "")
+	if blobs, err := wire.SplitBatch(body); err != nil || len(blobs) != 3 || blobIDOf(blobs[0]) != other || blobIDOf(blobs[2]) != small {
+		t.Fatalf("fetched %d blobs, %v; want other, small, small", len(blobs), err)
+	}
+	asking := func(ids ...string) []byte { return mustJSON(t, wire.IDs{IDs: ids}) }
+	member.expectAll(t, "/blobs/fetch", []bodyCase{
+		{"nothing", asking(), http.StatusOK, ""},
+		{"an unknown blob", asking(small, absent), http.StatusNotFound, wire.CodeNotFound},
+		{"first too large for a batch", asking(huge, small), http.StatusRequestEntityTooLarge, wire.CodeTooLarge},
+	})
 }

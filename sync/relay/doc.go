@@ -24,8 +24,9 @@
 //
 // Successful responses: register 201, join 202 (the device is pending),
 // invites 201 with a wire.Invite, approve and revoke 204, blob PUT 201 for
-// a new blob and 200 for one already stored, blob GET 200 or 206, the rest
-// 200 with a JSON body. Errors are JSON wire.Error values whose code
+// a new blob and 200 for one already stored, blob GET 200 or 206, a batch
+// fetch 200 with a batch of blobs (see wire.SplitBatch), the rest 200 with
+// a JSON body. Errors are JSON wire.Error values whose code
 // matches the HTTP status (see wire.Code); internal errors say nothing of
 // their cause to the client, only to the relay's log.
 //

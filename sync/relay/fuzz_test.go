@@ -69,6 +69,8 @@ func FuzzRequests(f *testing.F) {
 		{"POST", "/v1/teams/" + team + "/join", mustJSON(f, wire.JoinRequest{Token: token})},
 		{"GET", "/v1/teams/" + team + "/log?since=1&wait=1", nil},
 		{"PUT", "/v1/teams/" + team + "/blobs/" + blobIDOf(nil), nil},
+		{"POST", "/v1/teams/" + team + "/blobs", wire.AppendBatch(nil, []byte("blob"))},
+		{"POST", "/v1/teams/" + team + "/blobs/fetch", mustJSON(f, wire.IDs{IDs: []string{blobIDOf(nil)}})},
 		{"POST", "/v1/teams/x/devices/y/approve", []byte("{}")},
 		{"DELETE", "/v1/teams/../info", nil},
 	} {

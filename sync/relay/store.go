@@ -145,6 +145,14 @@ type Store interface {
 	// durable when PutBlob returns.
 	PutBlob(ctx context.Context, team, id string, data []byte, quota int64) (created bool, err error)
 
+	// PutBlobs stores several blobs as PutBlob does, all or nothing: ids[i]
+	// is the SHA-256 of blobs[i] (the caller has checked), and an id may
+	// repeat. If the blobs new to the team would together take its usage
+	// beyond quota bytes (quota > 0), none is stored and the error is
+	// ErrQuotaExceeded. The blobs are durable when PutBlobs returns. It
+	// returns how many distinct blobs were new.
+	PutBlobs(ctx context.Context, team string, ids []string, blobs [][]byte, quota int64) (created int, err error)
+
 	// MissingBlobs returns which of ids the team has no blob for, each
 	// once, in the order of ids.
 	MissingBlobs(ctx context.Context, team string, ids []string) ([]string, error)

@@ -331,31 +331,46 @@ func (s *BadgerStore) Revoke(_ context.Context, team, pseudonym string) error {
 }
 
 // PutBlob implements Store.
-func (s *BadgerStore) PutBlob(_ context.Context, team, id string, data []byte, quota int64) (created bool, err error) {
+func (s *BadgerStore) PutBlob(ctx context.Context, team, id string, data []byte, quota int64) (created bool, err error) {
+	n, err := s.PutBlobs(ctx, team, []string{id}, [][]byte{data}, quota)
+	return n == 1, err
+}
+
+// PutBlobs implements Store.
+func (s *BadgerStore) PutBlobs(_ context.Context, team string, ids []string, blobs [][]byte, quota int64) (created int, err error) {
 	err = s.w.update(func(txn *badger.Txn) error {
-		created = false
-		if _, found, err := getUint(txn, key("size", team, id)); err != nil || found {
-			return err
-		}
+		created = 0
 		usage, _, err := getUint(txn, key("usage", team))
 		if err != nil {
 			return err
 		}
-		size := uint64(len(data))
-		if quota > 0 && usage+size > uint64(quota) {
-			return ErrQuotaExceeded
-		}
-		for _, kv := range [][2][]byte{
-			{key("blob", team, id), data},
-			{key("size", team, id), u64(size)},
-			{key("usage", team), u64(usage + size)},
-		} {
-			if err := txn.Set(kv[0], kv[1]); err != nil {
+		for i, id := range ids {
+			// An id seen earlier in this batch is found here too: a
+			// transaction reads its own writes.
+			_, found, err := getUint(txn, key("size", team, id))
+			switch {
+			case err != nil:
+				return err
+			case found:
+				continue
+			}
+			size := uint64(len(blobs[i]))
+			if quota > 0 && usage+size > uint64(quota) {
+				return ErrQuotaExceeded
+			}
+			usage += size
+			if err := txn.Set(key("blob", team, id), blobs[i]); err != nil {
 				return err
 			}
+			if err := txn.Set(key("size", team, id), u64(size)); err != nil {
+				return err
+			}
+			created++
 		}
-		created = true
-		return nil
+		if created == 0 {
+			return nil
+		}
+		return txn.Set(key("usage", team), u64(usage))
 	})
 	return created, err
 }

@@ -21,10 +21,24 @@
 //	POST /v1/teams/{team}/devices/{pseudonym}/approve   admin
 //	POST /v1/teams/{team}/devices/{pseudonym}/revoke    admin
 //	PUT  /v1/teams/{team}/blobs/{id}               store a blob; id must be its SHA-256 (idempotent)
+//	POST /v1/teams/{team}/blobs                    store a batch of blobs (idempotent); answers their ids
 //	POST /v1/teams/{team}/blobs/missing            which of these ids the relay lacks
+//	POST /v1/teams/{team}/blobs/fetch              a batch of the blobs of these ids, from the first, as many as fit
 //	GET  /v1/teams/{team}/blobs/{id}               fetch a blob; Range supported
 //	POST /v1/teams/{team}/log                      append ids; returns sequence numbers and a receipt
 //	GET  /v1/teams/{team}/log?since=N&limit=M&wait=S   entries after N, long-polling up to S seconds
+//
+// A batch (see SplitBatch) carries many small blobs, such as record
+// envelopes, in one request of at most MaxBatchSize bytes, so that a sync
+// of thousands of records costs a few requests rather than one per
+// envelope. A batch upload is all or nothing: the relay stores every blob
+// of it (those it had already count as stored) or none, and answers the
+// ids, in the order of the blobs, as an IDs message. A batch fetch names
+// at most MaxIDs ids (an IDs message) and is answered with a batch of
+// their blobs in that order: all of them, or the longest leading run that
+// fits in MaxBatchSize bytes (at least one blob), so that the client asks
+// again for the rest. A blob too large for a batch is stored and fetched
+// alone with PUT and GET.
 //
 // Every request under /v1/teams/ except register and join is signed by a
 // registered, non-revoked device; see SignRequest.

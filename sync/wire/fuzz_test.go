@@ -1,6 +1,8 @@
 package wire
 
 import (
+	"bytes"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -44,6 +46,37 @@ func FuzzParseInviteCode(f *testing.F) {
 		again, err := ParseInviteCode(c.String())
 		if err != nil || *again != *c {
 			t.Fatalf("re-encoded code does not round-trip: %+v, %v", again, err)
+		}
+	})
+}
+
+// FuzzSplitBatch: splitting never panics, what splits stays within the
+// limits, and the blobs put back together are the body.
+func FuzzSplitBatch(f *testing.F) {
+	f.Add([]byte{})
+	f.Add(AppendBatch(AppendBatch(nil, []byte("one")), nil))
+	f.Add([]byte{0, 0, 0, 5, 'a'})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	f.Add([]byte{0, 0})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		blobs, err := SplitBatch(body)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("error %v does not wrap ErrMalformed", err)
+			}
+			return
+		}
+		if len(blobs) > MaxIDs {
+			t.Fatalf("%d blobs", len(blobs))
+		}
+		var again []byte
+		sizes := make([]int, len(blobs))
+		for i, b := range blobs {
+			again = AppendBatch(again, b)
+			sizes[i] = len(b)
+		}
+		if !bytes.Equal(again, body) || BatchSize(sizes...) != len(body) {
+			t.Fatalf("%q splits into %q, which joins to %q", body, blobs, again)
 		}
 	})
 }
