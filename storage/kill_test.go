@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
@@ -96,7 +95,7 @@ func testKill9(t *testing.T, mode string) {
 		if early {
 			after = time.Duration(dice.IntN(400)) * time.Millisecond
 		}
-		lines, status := killChild(t, early, after, saverEnv+"="+dir, saverModeEnv+"="+mode)
+		lines, status := proof.KillChild(t, "TestSaverChild", early, after, saverEnv+"="+dir, saverModeEnv+"="+mode)
 		for _, line := range lines {
 			id, text, _ := strings.Cut(line, " ")
 			reported[id] = text
@@ -140,45 +139,4 @@ func testKill9(t *testing.T, mode string) {
 		{Name: "failed reopenings", Value: float64(failedOpens), Zero: true},
 	}
 	proof.Report(t, "kill -9 during "+mode+"s", append(counts, proof.ScanReport(t, []string{dir}, needles)...)...)
-}
-
-// killChild runs this test binary's TestSaverChild with env added, kills
-// it with SIGKILL after the given time from its start (early) or from its
-// first line of output, and returns the lines it printed and its exit
-// status (-1 when it was killed).
-func killChild(t *testing.T, early bool, after time.Duration, env ...string) ([]string, int) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSaverChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	kill := func() { cmd.Process.Kill() } // SIGKILL
-	var timer *time.Timer
-	if early {
-		timer = time.AfterFunc(after, kill)
-	}
-	var lines []string
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		if timer == nil {
-			timer = time.AfterFunc(after, kill)
-		}
-		lines = append(lines, sc.Text())
-	}
-	if timer != nil {
-		timer.Stop()
-	}
-	err = cmd.Wait()
-	status := cmd.ProcessState.ExitCode()
-	if status > 0 {
-		t.Logf("the saving child ended on its own (%v): %s", err, stderr.String())
-	}
-	return lines, status
 }

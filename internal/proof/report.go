@@ -26,8 +26,9 @@ type Count struct {
 
 // Check is what one reliability test reports.
 type Check struct {
-	Check  string  `json:"check"`
-	Counts []Count `json:"counts"`
+	Check   string  `json:"check"`
+	Counts  []Count `json:"counts,omitempty"`
+	Skipped string  `json:"skipped,omitempty"` // why the check did not run
 }
 
 // Report logs the counts of a reliability check and, when CountsEnv names
@@ -39,11 +40,25 @@ func Report(tb testing.TB, check string, counts ...Count) {
 		fmt.Fprintf(&b, "; %s: %s", c.Name, strconv.FormatFloat(c.Value, 'f', -1, 64))
 	}
 	tb.Logf("%s%s", check, b.String())
+	appendCheck(tb, Check{Check: check, Counts: counts})
+}
+
+// Skip reports that a reliability check cannot run here, and why, and
+// skips the test.
+func Skip(tb testing.TB, check, reason string) {
+	tb.Helper()
+	appendCheck(tb, Check{Check: check, Skipped: reason})
+	tb.Skip(reason)
+}
+
+// appendCheck appends c to the file CountsEnv names, if any.
+func appendCheck(tb testing.TB, c Check) {
+	tb.Helper()
 	path := os.Getenv(CountsEnv)
 	if path == "" {
 		return
 	}
-	line, err := json.Marshal(Check{Check: check, Counts: counts})
+	line, err := json.Marshal(c)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -80,7 +80,7 @@ func Evaluate(rows []Row, res Results, quick bool) []Line {
 		}
 		if haveLimit && limit > 0 {
 			l.Limit = fmt.Sprintf("%s %s (%s)", num(limit), r.Unit, about)
-			l.Ratio = fmt.Sprintf("%.2f×", fig/limit)
+			l.Ratio = num(fig/limit) + "×"
 		}
 		target := r.Budget
 		switch {
