@@ -3,10 +3,8 @@ package storage
 import (
 	"bufio"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -73,10 +71,8 @@ func TestKill9LosesNoSavedRecord(t *testing.T) { testKill9(t, "save") }
 // TestKill9DuringImportLosesNoRecord does the same to bulk imports.
 func TestKill9DuringImportLosesNoRecord(t *testing.T) { testKill9(t, "import") }
 
-// testKill9 runs RELIABILITY_KILL_CYCLES (default 3) cycles of: start a
-// child that saves in mode, kill it with SIGKILL at a random moment: in
-// one cycle of four within 400 ms of its start (while it opens the
-// vault), otherwise within 600 ms of its first reported save. A child
+// testKill9 kills a child that saves in mode at random moments
+// (proof.KillCycles), RELIABILITY_KILL_CYCLES times (default 3). A child
 // that cannot open the vault counts as a failed reopening.
 func testKill9(t *testing.T, mode string) {
 	if runtime.GOOS == "windows" {
@@ -86,24 +82,7 @@ func testKill9(t *testing.T, mode string) {
 	v := newVault(t)
 	dir := v.Dir()
 	v.Close()
-	reported := map[string]string{}
-	failedOpens := 0
-	dice := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
-	for c := range cycles {
-		after := time.Duration(dice.IntN(600)) * time.Millisecond
-		early := c%4 == 3
-		if early {
-			after = time.Duration(dice.IntN(400)) * time.Millisecond
-		}
-		lines, status := proof.KillChild(t, "TestSaverChild", early, after, saverEnv+"="+dir, saverModeEnv+"="+mode)
-		for _, line := range lines {
-			id, text, _ := strings.Cut(line, " ")
-			reported[id] = text
-		}
-		if status == 3 {
-			failedOpens++
-		}
-	}
+	reported, failedOpens := proof.KillCycles(t, "TestSaverChild", cycles, 600*time.Millisecond, saverEnv+"="+dir, saverModeEnv+"="+mode)
 
 	w, err := Open(dir, testPassphrase, testOptions)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/letapis/letapis/internal/proof"
 	"github.com/letapis/letapis/storage/keyfile"
 	"github.com/letapis/letapis/storage/record"
 	"github.com/letapis/letapis/storage/synth"
@@ -40,13 +41,7 @@ func BenchmarkUnlockToFirstList(b *testing.B) {
 	if runtime.GOOS != "linux" {
 		b.Skip("reads peak RSS from /proc/self/status")
 	}
-	n := 100_000
-	if s := os.Getenv("LETAPIS_BENCH_VAULT_RECORDS"); s != "" {
-		var err error
-		if n, err = strconv.Atoi(s); err != nil || n < 200 {
-			b.Fatalf("LETAPIS_BENCH_VAULT_RECORDS=%q is not a number of records of at least 200", s)
-		}
-	}
+	n := proof.EnvInt(b, "LETAPIS_BENCH_VAULT_RECORDS", 100_000)
 	dir := largeVault(b, n)
 	var list, kdf, rss, rssAfter []float64
 	for b.Loop() {
@@ -84,7 +79,7 @@ func median(vs []float64) float64 {
 // largeVault returns the directory of a vault of n synthetic records,
 // built with the production key derivation cost: in every 200 records,
 // 100 people, 60 cases, 30 notes and 10 testimonies of 1 to 4 KB about
-// them. It is kept under LETAPIS_BENCH_CACHE when that is set.
+// them (n is rounded up to a multiple of 200). It is kept under LETAPIS_BENCH_CACHE when that is set.
 func largeVault(b *testing.B, n int) string {
 	cache := os.Getenv("LETAPIS_BENCH_CACHE")
 	if cache == "" {

@@ -2,12 +2,43 @@ package proof
 
 import (
 	"bufio"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 )
+
+// KillCycles runs the test named child of the running test binary
+// cycles times in a child process with env added and kills it with
+// SIGKILL at a random moment: in one cycle of four within 400 ms of its
+// start (while it opens its vault), otherwise within late of its first
+// line of output. The child prints "id text" for each record it saved,
+// and exits with status 3 when its vault does not open. KillCycles
+// returns the texts of the saved records by id, and how many children
+// could not open their vault.
+func KillCycles(t *testing.T, child string, cycles int, late time.Duration, env ...string) (saved map[string]string, failedOpens int) {
+	t.Helper()
+	saved = map[string]string{}
+	dice := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	for c := range cycles {
+		after := time.Duration(dice.Int64N(int64(late)))
+		early := c%4 == 3
+		if early {
+			after = time.Duration(dice.Int64N(int64(400 * time.Millisecond)))
+		}
+		lines, status := KillChild(t, child, early, after, env...)
+		for _, line := range lines {
+			id, text, _ := strings.Cut(line, " ")
+			saved[id] = text
+		}
+		if status == 3 {
+			failedOpens++
+		}
+	}
+	return saved, failedOpens
+}
 
 // KillChild runs the test named child of the running test binary in a
 // child process with env added, kills it with SIGKILL after the given

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/letapis/letapis/internal/proof"
 	"github.com/letapis/letapis/storage"
 	"github.com/letapis/letapis/storage/record"
 	"github.com/letapis/letapis/storage/synth"
@@ -202,21 +203,7 @@ func BenchmarkSyncPull10k(b *testing.B) {
 // syncRecords returns how many records BenchmarkSyncPush10k and
 // BenchmarkSyncPull10k send: LETAPIS_BENCH_SYNC_RECORDS, default 10,000.
 func syncRecords(b *testing.B) int {
-	return benchSize(b, "LETAPIS_BENCH_SYNC_RECORDS", 10_000)
-}
-
-// benchSize returns the positive number in the environment variable name,
-// or def when it is not set.
-func benchSize(b *testing.B, name string, def int) int {
-	s := os.Getenv(name)
-	if s == "" {
-		return def
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n <= 0 {
-		b.Fatalf("%s=%q is not a positive number", name, s)
-	}
-	return n
+	return proof.EnvInt(b, "LETAPIS_BENCH_SYNC_RECORDS", 10_000)
 }
 
 // pass runs a pass of e and fails the benchmark unless it succeeds and
@@ -237,7 +224,7 @@ func BenchmarkOneNewRecordInLargeVault(b *testing.B) {
 	if testing.Short() {
 		b.Skip("builds a vault of 100,000 records")
 	}
-	n := benchSize(b, "LETAPIS_BENCH_VAULT_RECORDS", 100_000)
+	n := proof.EnvInt(b, "LETAPIS_BENCH_VAULT_RECORDS", 100_000)
 	routes := &requestLog{next: &http.Transport{MaxIdleConnsPerHost: 4, DisableCompression: true}}
 	a := benchTeam(b, 1)[0]
 	e, err := New(a.v, Config{Client: func(c *client.Config) { c.Transport = routes }})
@@ -302,7 +289,7 @@ func (l *requestLog) list() []string {
 // server that streams the body into a file and fsyncs it. Budget: ≥ 0.5 ×
 // raw.
 func BenchmarkAttachment(b *testing.B) {
-	mib := int64(benchSize(b, "LETAPIS_BENCH_ATTACHMENT_MIB", 256))
+	mib := int64(proof.EnvInt(b, "LETAPIS_BENCH_ATTACHMENT_MIB", 256))
 	a := benchTeam(b, 1)[0]
 	raw := startFileServer(b)
 	var wire int64

@@ -3,10 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -86,24 +84,7 @@ func TestKill9DuringSync(t *testing.T) {
 		}
 	})
 
-	reported := map[string]string{}
-	failedOpens := 0
-	dice := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 5))
-	for c := range cycles {
-		after := time.Duration(dice.IntN(800)) * time.Millisecond
-		early := c%4 == 3
-		if early {
-			after = time.Duration(dice.IntN(400)) * time.Millisecond
-		}
-		lines, status := proof.KillChild(t, "TestSyncerChild", early, after, syncerEnv+"="+dirA)
-		for _, line := range lines {
-			id, text, _ := strings.Cut(line, " ")
-			reported[id] = text
-		}
-		if status == 3 {
-			failedOpens++
-		}
-	}
+	reported, failedOpens := proof.KillCycles(t, "TestSyncerChild", cycles, 800*time.Millisecond, syncerEnv+"="+dirA)
 	cancel()
 	wg.Wait()
 
