@@ -31,7 +31,7 @@ func (d *Driver) goTest(ctx context.Context, args, env []string) ([]byte, error)
 	var out bytes.Buffer
 	cmd.Stdout = io.MultiWriter(&out, d.Log)
 	cmd.Stderr = d.Log
-	fmt.Fprintf(d.Log, "$ %s go %s\n", strings.Join(env, " "), strings.Join(args, " "))
+	fmt.Fprintf(d.Log, "$ %s\n", strings.Join(append(append(env, "go"), args...), " "))
 	err := cmd.Run()
 	return out.Bytes(), err
 }
