@@ -4,6 +4,7 @@
 //
 //	letapis-proof bench        BENCH_QUICK=1 for small sizes, BENCHCOUNT runs
 //	letapis-proof reliability  RELIABILITY_* variables set the lengths
+//	letapis-proof table        the table of saved benchmark output on stdin
 package main
 
 import (
@@ -17,7 +18,7 @@ import (
 
 func main() {
 	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: letapis-proof bench|reliability")
+		fmt.Fprintln(os.Stderr, "usage: letapis-proof bench|reliability|table")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -28,8 +29,10 @@ func main() {
 		err = proof.BenchMain(ctx, os.Stdout, os.Stderr, os.Getenv)
 	case "reliability":
 		err = proof.ReliabilityMain(ctx, os.Stdout, os.Stderr, os.Getenv)
+	case "table":
+		err = proof.TableMain(os.Stdin, os.Stdout, os.Getenv)
 	default:
-		err = fmt.Errorf("unknown command %q: want bench or reliability", os.Args[1])
+		err = fmt.Errorf("unknown command %q: want bench, reliability or table", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "letapis-proof:", err)

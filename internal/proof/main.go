@@ -59,6 +59,21 @@ func BenchMain(ctx context.Context, out, log io.Writer, getenv func(string) stri
 	return runErr
 }
 
+// TableMain is `letapis-proof table`: it reads `go test -bench` output
+// saved from a run (the standard error of `make bench`) on in and prints
+// the table of the rows it holds; BENCH_QUICK=1 says the run was quick.
+func TableMain(in io.Reader, out io.Writer, getenv func(string) string) error {
+	sizes := FullSizes(0)
+	if getenv("BENCH_QUICK") == "1" {
+		sizes = QuickSizes()
+	}
+	res := Results{}
+	if err := ParseBench(in, res); err != nil {
+		return err
+	}
+	return WriteTable(out, Evaluate(Rows(sizes), res, sizes.Quick))
+}
+
 // or returns s, or def when s is empty.
 func or(s, def string) string {
 	if s == "" {
