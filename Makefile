@@ -3,7 +3,8 @@
 #   make run    installs missing system packages, builds, starts Letapis
 #   make test   builds every binary and runs every test (what .ci/run calls)
 #
-# Variables you may set: FUZZTIME, BENCHCOUNT, BENCHTIMEOUT, TESTTIMEOUT, VAULT.
+# Variables you may set: FUZZTIME, BENCHCOUNT, BENCHTIMEOUT, TESTTIMEOUT, VAULT; BENCH_QUICK=1
+# for `make bench`; RELIABILITY_* for `make reliability` (see docs/RELIABILITY.md).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -37,7 +38,7 @@ HAVE_RELAY   := $(wildcard cmd/letapis-relay/*.go)
 # Anything that links Fyne's GLFW driver needs the GL/X11 headers from `deps`.
 NEED_GL      := $(strip $(HAVE_DESKTOP) $(wildcard app/*.go))
 
-.PHONY: all deps deps-gui-test check-go build test fuzz bench run clean fmt vet fmt-check
+.PHONY: all deps deps-gui-test check-go build test fuzz bench reliability run clean fmt vet fmt-check
 
 all: build
 
@@ -158,8 +159,16 @@ test: build deps-gui-test fmt-check vet
 fuzz: check-go $(if $(NEED_GL),deps)
 	@$(call fuzz_all,$(or $(FUZZTIME),$(FUZZTIME_LONG)))
 
+# bench: the performance table of DESIGN.md section 9 (docs/PERFORMANCE.md): every budget row,
+# the median of BENCHCOUNT runs, and the limit measured in the same run. BENCH_QUICK=1 runs it
+# on small data, once.
 bench: check-go $(if $(NEED_GL),deps)
-	$(GO) test -run=NONE -bench=. -benchmem -count=$(BENCHCOUNT) -timeout $(BENCHTIMEOUT) ./...
+	BENCHCOUNT=$(BENCHCOUNT) BENCHTIMEOUT=$(BENCHTIMEOUT) GO=$(GO) $(GO) run ./cmd/letapis-proof bench
+
+# reliability: the long forms of the fault tests and of the fuzz targets, and a table of their
+# counts (docs/RELIABILITY.md). RELIABILITY_* variables set the lengths.
+reliability: check-go
+	GO=$(GO) $(GO) run ./cmd/letapis-proof reliability
 
 # ---------------------------------------------------------------------------------------------
 # Run

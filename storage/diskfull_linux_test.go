@@ -3,6 +3,7 @@ package storage
 import (
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/letapis/letapis/internal/proof"
 	"github.com/letapis/letapis/storage/record"
 )
 
@@ -19,7 +21,7 @@ import (
 func TestRealDiskFull(t *testing.T) {
 	mnt := t.TempDir()
 	if err := unix.Mount("tmpfs", mnt, "tmpfs", 0, "size=160m"); err != nil {
-		t.Skipf("cannot mount a small tmpfs to fill (needs root): %v", err)
+		proof.Skip(t, diskFullCheck, fmt.Sprintf("cannot mount a small tmpfs to fill (needs root): %v", err))
 	}
 	t.Cleanup(func() { unix.Unmount(mnt, unix.MNT_DETACH) })
 
@@ -63,16 +65,20 @@ func TestRealDiskFull(t *testing.T) {
 	fillDisk(t, filler)
 	w, err := Open(dir, testPassphrase, opts)
 	if err != nil {
+		proof.Report(t, diskFullCheck, proof.Count{Name: "failed reopenings", Value: 1, Zero: true})
 		t.Fatalf("unlock on a full disk: %v", err)
 	}
+	lost := 0
 	for _, id := range saved {
 		if _, err := w.Get(id); err != nil {
 			t.Errorf("record %s saved before the disk filled: %v", id, err)
+			lost++
 		}
 	}
 	for _, id := range saved[:len(saved)-1] {
 		if _, err := w.ExportAttachment(id, io.Discard); err != nil {
 			t.Errorf("attachment %s saved before the disk filled: %v", id, err)
+			lost++
 		}
 	}
 	if _, err := w.Add(&record.Note{Text: "refused"}); !errors.Is(err, ErrDiskFull) {
@@ -93,7 +99,15 @@ func TestRealDiskFull(t *testing.T) {
 		t.Fatalf("Add after freeing space: %v", err)
 	}
 	t.Logf("%d attachments of 8 MiB saved before writes were refused: %v", len(saved)-1, fullErr)
+	// Reaching this line means the process survived every step.
+	proof.Report(t, diskFullCheck,
+		proof.Count{Name: "saves before the disk was full", Value: float64(len(saved))},
+		proof.Count{Name: "crashes", Value: 0, Zero: true},
+		proof.Count{Name: "saved records lost", Value: float64(lost), Zero: true})
 }
+
+// diskFullCheck names TestRealDiskFull in the table of `make reliability`.
+const diskFullCheck = "disk full on a 160 MB tmpfs"
 
 // fillDisk writes path until the file system has no space left.
 func fillDisk(t *testing.T, path string) {

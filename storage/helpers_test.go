@@ -1,12 +1,10 @@
 package storage
 
 import (
-	"bytes"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/letapis/letapis/internal/proof"
 	"github.com/letapis/letapis/storage/record"
 )
 
@@ -60,22 +58,5 @@ func mustAdd(t testing.TB, v *Vault, b record.Body) *Record {
 // needles, reporting the file and the needle.
 func scanForPlaintext(t testing.TB, dir string, needles ...string) {
 	t.Helper()
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		for _, n := range needles {
-			if bytes.Contains(data, []byte(n)) {
-				t.Errorf("plaintext %q found in %s", n, path)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("scan %s: %v", dir, err)
-	}
+	proof.ScanReport(t, []string{dir}, needles)
 }

@@ -4,114 +4,97 @@ import (
 	"bufio"
 	"fmt"
 	"os"
-	"os/exec"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/letapis/letapis/internal/proof"
 	"github.com/letapis/letapis/storage/record"
 )
 
-// saverEnv names the vault directory when this test binary runs as the
-// child process of TestKill9LosesNoSavedRecord.
-const saverEnv = "LETAPIS_TEST_SAVER_VAULT"
+// Environment of the child processes of the kill -9 tests: the vault
+// directory, and "save" or "import".
+const (
+	saverEnv     = "LETAPIS_TEST_SAVER_VAULT"
+	saverModeEnv = "LETAPIS_TEST_SAVER_MODE"
+)
 
-// TestSaverChild is not a test on its own: run as a child process, it saves
-// notes in a loop and prints "id text" for each save that returned.
+// TestSaverChild is not a test on its own: run as a child process, it
+// saves notes in a loop, one by one (mode "save") or in batches of 50
+// (mode "import"), and prints "id text" for each save that returned. It
+// exits with status 3 when the vault does not open.
 func TestSaverChild(t *testing.T) {
 	dir := os.Getenv(saverEnv)
 	if dir == "" {
-		t.Skip("runs only as the child of TestKill9LosesNoSavedRecord")
+		t.Skip("runs only as the child of the kill -9 tests")
 	}
 	v, err := Open(dir, testPassphrase, testOptions)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)
 	}
-	for i := 0; ; i++ {
-		text := fmt.Sprintf("save %d of pid %d", i, os.Getpid())
-		r, err := v.Add(&record.Note{Text: text})
+	batch := 1
+	if os.Getenv(saverModeEnv) == "import" {
+		batch = 50
+	}
+	for i := 0; ; i += batch {
+		bodies := make([]record.Body, batch)
+		for j := range bodies {
+			bodies[j] = &record.Note{Text: fmt.Sprintf("save %d of pid %d", i+j, os.Getpid())}
+		}
+		var saved []*Record
+		if batch == 1 {
+			var r *Record
+			r, err = v.Add(bodies[0])
+			saved = []*Record{r}
+		} else {
+			saved, err = v.Import(bodies)
+		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(4)
 		}
-		// Written only after Add returned: the save is reported done.
-		fmt.Fprintf(os.Stdout, "%s %s\n", r.ID, text)
+		// Written only after the save returned: the save is reported done.
+		w := bufio.NewWriter(os.Stdout)
+		for j, r := range saved {
+			fmt.Fprintf(w, "%s %s\n", r.ID, bodies[j].(*record.Note).Text)
+		}
+		w.Flush()
 	}
 }
 
-// TestKill9LosesNoSavedRecord kills a process that is saving records with
-// SIGKILL at different moments and checks that every save it reported is
-// there after reopening.
-func TestKill9LosesNoSavedRecord(t *testing.T) {
+// TestKill9LosesNoSavedRecord kills a process that is saving records one
+// by one with SIGKILL at random moments and checks that every save it
+// reported is there after reopening.
+func TestKill9LosesNoSavedRecord(t *testing.T) { testKill9(t, "save") }
+
+// TestKill9DuringImportLosesNoRecord does the same to bulk imports.
+func TestKill9DuringImportLosesNoRecord(t *testing.T) { testKill9(t, "import") }
+
+// testKill9 kills a child that saves in mode at random moments
+// (proof.KillCycles), RELIABILITY_KILL_CYCLES times (default 3). A child
+// that cannot open the vault counts as a failed reopening.
+func testKill9(t *testing.T, mode string) {
 	if runtime.GOOS == "windows" {
 		t.Skip("needs SIGKILL")
 	}
-	cycles := 3
-	if testing.Short() {
-		cycles = 1
-	}
+	cycles := proof.EnvInt(t, "RELIABILITY_KILL_CYCLES", 3)
 	v := newVault(t)
 	dir := v.Dir()
 	v.Close()
-	reported := map[string]string{}
-	for c := range cycles {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestSaverChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), saverEnv+"="+dir)
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := make(chan string)
-		go func() {
-			sc := bufio.NewScanner(out)
-			for sc.Scan() {
-				lines <- sc.Text()
-			}
-			close(lines)
-		}()
-		// Let it save a few records, then kill it at a moment that varies
-		// from cycle to cycle.
-		deadline := time.After(time.Duration(150+97*c) * time.Millisecond)
-		saved := 0
-	read:
-		for {
-			select {
-			case line, ok := <-lines:
-				if !ok {
-					t.Fatalf("child ended on its own: %s", stderr.String())
-				}
-				id, text, _ := strings.Cut(line, " ")
-				reported[id] = text
-				saved++
-			case <-deadline:
-				if saved > 0 {
-					break read
-				}
-				deadline = time.After(50 * time.Millisecond)
-			}
-		}
-		cmd.Process.Kill() // SIGKILL
-		for line := range lines {
-			id, text, _ := strings.Cut(line, " ")
-			reported[id] = text
-		}
-		cmd.Wait()
-	}
+	reported, failedOpens := proof.KillCycles(t, "TestSaverChild", cycles, 600*time.Millisecond, saverEnv+"="+dir, saverModeEnv+"="+mode)
 
 	w, err := Open(dir, testPassphrase, testOptions)
 	if err != nil {
+		failedOpens++
+		proof.Report(t, "kill -9 during "+mode+"s", proof.Count{Name: "failed reopenings", Value: float64(failedOpens), Zero: true})
 		t.Fatalf("reopen after kill -9: %v", err)
 	}
 	defer w.Close()
-	lost := 0
+	lost, wrong := 0, 0
+	needles := make([]string, 0, len(reported))
 	for id, text := range reported {
+		needles = append(needles, text)
 		r, err := w.Get(id)
 		if err != nil {
 			lost++
@@ -119,11 +102,20 @@ func TestKill9LosesNoSavedRecord(t *testing.T) {
 		}
 		b, err := r.Decode()
 		if err != nil || b.(*record.Note).Text != text {
+			wrong++
 			t.Errorf("record %s reads %v, %v; want %q", id, b, err, text)
 		}
 	}
-	if lost > 0 {
-		t.Fatalf("%d of %d reported saves lost after kill -9", lost, len(reported))
+	if lost > 0 || failedOpens > 0 {
+		t.Errorf("%d of %d reported saves lost after kill -9, %d failed reopenings", lost, len(reported), failedOpens)
 	}
-	t.Logf("%d saves over %d kills, none lost", len(reported), cycles)
+	w.Close()
+	counts := []proof.Count{
+		{Name: "kills", Value: float64(cycles)},
+		{Name: "saves reported", Value: float64(len(reported))},
+		{Name: "saved records lost", Value: float64(lost), Zero: true},
+		{Name: "saved records wrong", Value: float64(wrong), Zero: true},
+		{Name: "failed reopenings", Value: float64(failedOpens), Zero: true},
+	}
+	proof.Report(t, "kill -9 during "+mode+"s", append(counts, proof.ScanReport(t, []string{dir}, needles)...)...)
 }

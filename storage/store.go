@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 
 	"github.com/letapis/letapis/storage/hlc"
 	"github.com/letapis/letapis/storage/kv"
@@ -31,7 +32,12 @@ func openStore(dir string, key []byte, log *slog.Logger, readOnly bool) (*badger
 		WithSyncWrites(true).
 		WithLogger(kv.Logger(log)).
 		WithLoggingLevel(badger.WARNING).
-		WithReadOnly(readOnly)
+		WithReadOnly(readOnly).
+		// Table blocks are encrypted without authentication: without
+		// this check a damaged block could read as a different key or
+		// value, and a record go missing from a list without an error
+		// (TestStoreFileByteFlips).
+		WithChecksumVerificationMode(options.OnBlockRead)
 	db, err := badger.Open(opts)
 	if err != nil {
 		switch {

@@ -4,8 +4,10 @@ import (
 	crand "crypto/rand"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,10 +22,21 @@ import (
 // The benchmarks share one corpus: benchPeople synthetic people (with the
 // people of spellingGroups planted among them) and benchTestimonies
 // synthetic testimonies of synth's full size, 1 to 50 KB each.
-const (
-	benchPeople      = 100_000
-	benchTestimonies = 20_000
-)
+// LETAPIS_BENCH_SEARCH_PEOPLE sets another number of people (and a fifth
+// as many testimonies), for a quick run.
+var benchPeople, benchTestimonies = corpusSize()
+
+func corpusSize() (people, testimonies int) {
+	people = 100_000
+	if s := os.Getenv("LETAPIS_BENCH_SEARCH_PEOPLE"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1000 {
+			panic(fmt.Sprintf("LETAPIS_BENCH_SEARCH_PEOPLE=%q is not a number of at least 1000", s))
+		}
+		people = n
+	}
+	return people, people / 5
+}
 
 var bench struct {
 	once      sync.Once

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/letapis/letapis/internal/proof"
 	"github.com/letapis/letapis/storage"
 	"github.com/letapis/letapis/storage/record"
 	"github.com/letapis/letapis/storage/synth"
@@ -158,37 +159,63 @@ func reportRecords(b *testing.B, records int, t traffic) {
 }
 
 // BenchmarkSyncPush10k measures one device's pass that sends 10,000 new
-// records to the relay. Budget: ≥ 4,000 records/s.
+// records (LETAPIS_BENCH_SYNC_RECORDS) to the relay. Budget: ≥ 4,000
+// records/s. The limit, measured in
+// the same run, is one raw HTTP PUT of as many bytes as the pass sent
+// (raw-records/s).
 func BenchmarkSyncPush10k(b *testing.B) {
-	const n = 10_000
+	n := syncRecords(b)
 	a := benchTeam(b, 1)[0]
+	raw := startFileServer(b)
 	gen := synth.New(1)
 	var t traffic
-	for b.Loop() {
+	var direct time.Duration
+	for i := uint64(0); b.Loop(); i++ {
 		b.StopTimer()
 		importRecords(b, a.v, gen, n)
 		b.StartTimer()
+		sent := t.sent
 		t.measure(a.e.Client(), func() { pass(b, a.e, Report{Sent: n}) })
+		b.StopTimer()
+		direct += putRaw(b, raw, pseudoRandom(i, t.sent-sent), t.sent-sent)
+		b.StartTimer()
 	}
 	reportRecords(b, n*b.N, t)
+	b.ReportMetric(float64(n*b.N)/direct.Seconds(), "raw-records/s")
 }
 
 // BenchmarkSyncPull10k measures a device's pass that receives 10,000
-// records another device sent. Budget: ≥ 4,000 records/s.
+// records (LETAPIS_BENCH_SYNC_RECORDS) another device sent. Budget:
+// ≥ 4,000 records/s. The limit,
+// measured in the same run, is one raw HTTP GET of as many bytes as the
+// pass received (raw-records/s).
 func BenchmarkSyncPull10k(b *testing.B) {
-	const n = 10_000
+	n := syncRecords(b)
 	ds := benchTeam(b, 2)
 	sender, receiver := ds[0], ds[1]
+	raw := startFileServer(b)
 	gen := synth.New(2)
 	var t traffic
+	var direct time.Duration
 	for b.Loop() {
 		b.StopTimer()
 		importRecords(b, sender.v, gen, n)
 		pass(b, sender.e, Report{Sent: n})
 		b.StartTimer()
+		received := t.received
 		t.measure(receiver.e.Client(), func() { pass(b, receiver.e, Report{Received: n}) })
+		b.StopTimer()
+		direct += getRaw(b, raw, t.received-received)
+		b.StartTimer()
 	}
 	reportRecords(b, n*b.N, t)
+	b.ReportMetric(float64(n*b.N)/direct.Seconds(), "raw-records/s")
+}
+
+// syncRecords returns how many records BenchmarkSyncPush10k and
+// BenchmarkSyncPull10k send: LETAPIS_BENCH_SYNC_RECORDS, default 10,000.
+func syncRecords(b *testing.B) int {
+	return proof.EnvInt(b, "LETAPIS_BENCH_SYNC_RECORDS", 10_000)
 }
 
 // pass runs a pass of e and fails the benchmark unless it succeeds and
@@ -203,12 +230,13 @@ func pass(b *testing.B, e *Engine, want Report) {
 // BenchmarkOneNewRecordInLargeVault measures the pass that syncs one new
 // record from a vault of 100,000 records already synced: requests and
 // bytes on the wire, both ways. Budget: ≤ 3 requests, ≤ 16 KiB. The vault
-// takes a minute or two to build and sync; -short skips it.
+// (LETAPIS_BENCH_VAULT_RECORDS records, default 100,000) takes a minute or
+// two to build and sync; -short skips it.
 func BenchmarkOneNewRecordInLargeVault(b *testing.B) {
 	if testing.Short() {
 		b.Skip("builds a vault of 100,000 records")
 	}
-	const n = 100_000
+	n := proof.EnvInt(b, "LETAPIS_BENCH_VAULT_RECORDS", 100_000)
 	routes := &requestLog{next: &http.Transport{MaxIdleConnsPerHost: 4, DisableCompression: true}}
 	a := benchTeam(b, 1)[0]
 	e, err := New(a.v, Config{Client: func(c *client.Config) { c.Transport = routes }})
@@ -273,13 +301,7 @@ func (l *requestLog) list() []string {
 // server that streams the body into a file and fsyncs it. Budget: ≥ 0.5 ×
 // raw.
 func BenchmarkAttachment(b *testing.B) {
-	mib := int64(256)
-	if s := os.Getenv("LETAPIS_BENCH_ATTACHMENT_MIB"); s != "" {
-		var err error
-		if mib, err = strconv.ParseInt(s, 10, 64); err != nil || mib <= 0 {
-			b.Fatalf("LETAPIS_BENCH_ATTACHMENT_MIB=%q is not a positive number of MiB", s)
-		}
-	}
+	mib := int64(proof.EnvInt(b, "LETAPIS_BENCH_ATTACHMENT_MIB", 256))
 	a := benchTeam(b, 1)[0]
 	raw := startFileServer(b)
 	var wire int64
@@ -307,11 +329,22 @@ func BenchmarkAttachment(b *testing.B) {
 }
 
 // startFileServer serves, on 127.0.0.1, a plain handler that streams a
-// PUT body into a file, fsyncs and removes it: the raw limit for
-// BenchmarkAttachment. It returns the server's URL.
+// PUT body into a file, fsyncs and removes it, and answers a GET with
+// ?n=N with N bytes: the raw limits of the benchmarks. It returns the
+// server's URL.
 func startFileServer(tb testing.TB) string {
 	dir := tb.TempDir()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			n, err := strconv.ParseInt(r.URL.Query().Get("n"), 10, 64)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
+			io.CopyBuffer(w, pseudoRandom(uint64(n), n), make([]byte, 1<<20))
+			return
+		}
 		f, err := os.CreateTemp(dir, "put-*")
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -354,4 +387,23 @@ func putRaw(tb testing.TB, url string, body io.Reader, n int64) time.Duration {
 		tb.Fatalf("raw PUT: %s", resp.Status)
 	}
 	return took
+}
+
+// getRaw GETs n bytes from url, a startFileServer, and returns how long it
+// took to read them all.
+func getRaw(tb testing.TB, url string, n int64) time.Duration {
+	tb.Helper()
+	c := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	defer c.CloseIdleConnections()
+	start := time.Now()
+	resp, err := c.Get(url + "?n=" + strconv.FormatInt(n, 10))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, err := io.CopyBuffer(io.Discard, resp.Body, make([]byte, 1<<20))
+	if err != nil || got != n {
+		tb.Fatalf("raw GET: %d of %d bytes: %v", got, n, err)
+	}
+	return time.Since(start)
 }

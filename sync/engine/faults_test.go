@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/letapis/letapis/internal/proof"
 	"github.com/letapis/letapis/storage"
 	"github.com/letapis/letapis/storage/record"
 	"github.com/letapis/letapis/storage/synth"
@@ -41,6 +42,8 @@ var weather = faultproxy.Schedule{
 
 // faultSizes are the sizes of the fault tests, chosen so that the
 // package's tests take well under a minute on two cores.
+// RELIABILITY_PROXY_DURATION (`make reliability`) keeps the faults on for
+// longer, the devices writing at the same pace.
 type faultSizes struct {
 	records     int           // records each device writes while faults are on
 	edits       int           // edits each device makes to the shared records meanwhile
@@ -49,11 +52,16 @@ type faultSizes struct {
 	resumeParts int           // parts of TestAttachmentResumesAfterCut's attachment
 }
 
-func sizes() faultSizes {
+func sizes(t testing.TB) faultSizes {
 	if testing.Short() {
 		return faultSizes{records: 40, edits: 2, parts: 1, faultyFor: 2 * time.Second, resumeParts: 4}
 	}
-	return faultSizes{records: 200, edits: 5, parts: 3, faultyFor: 6 * time.Second, resumeParts: 10}
+	sz := faultSizes{records: 200, edits: 5, parts: 3, faultyFor: 6 * time.Second, resumeParts: 10}
+	if d := proof.EnvDuration(t, "RELIABILITY_PROXY_DURATION", sz.faultyFor); d != sz.faultyFor {
+		scale := float64(d) / float64(sz.faultyFor)
+		sz.records, sz.edits, sz.faultyFor = int(float64(sz.records)*scale), int(float64(sz.edits)*scale), d
+	}
+	return sz
 }
 
 // faultyConfig is the engine configuration for devices syncing through
@@ -66,7 +74,7 @@ func faultyConfig() Config {
 }
 
 func TestConvergesThroughFaults(t *testing.T) {
-	sz := sizes()
+	sz := sizes(t)
 	r := startRelay(t)
 	p, via := startProxy(t, r, weather, faultSeed)
 	ds := formTeam(t, via, 3) // faults off
@@ -124,6 +132,7 @@ func TestConvergesThroughFaults(t *testing.T) {
 	wg.Wait() // for the writers, and for Run, which returns when ctx ends
 	p.Disable()
 	during := p.Stats()
+	faultyFor := time.Since(start)
 	if t.Failed() {
 		return
 	}
@@ -143,7 +152,24 @@ func TestConvergesThroughFaults(t *testing.T) {
 	// Faults off: every device syncs until nothing moves.
 	took := converge(t, 2*time.Minute, engines...)
 	t.Logf("converged %v after the faults stopped (%v)", took.Round(time.Millisecond), p.Stats().Sub(during))
-	checkConverged(t, r, ds, l)
+	lost, duplicated := checkConverged(t, r, ds, l)
+	var faults int64
+	for _, n := range during.Faults {
+		faults += n
+	}
+	dirs := []string{r.Dir}
+	for _, d := range ds {
+		dirs = append(dirs, d.v.Dir())
+	}
+	counts := []proof.Count{
+		{Name: "seconds with faults on", Value: faultyFor.Round(time.Second).Seconds()},
+		{Name: "operations (saves, edits, deletes, attachments)", Value: float64(l.ops)},
+		{Name: "faults injected", Value: float64(faults)},
+		{Name: "seconds to converge after faults stopped", Value: took.Round(time.Millisecond).Seconds()},
+		{Name: "lost", Value: float64(lost), Zero: true},
+		{Name: "duplicated", Value: float64(duplicated), Zero: true},
+	}
+	proof.Report(t, "fault-injecting proxy, three devices", append(counts, proof.ScanReport(t, dirs, l.texts)...)...)
 }
 
 // stormUntil returns once faults have been on for d and every kind of
@@ -175,6 +201,8 @@ func allStruck(st faultproxy.Stats, s faultproxy.Schedule) bool {
 type ledger struct {
 	mu          sync.Mutex
 	ids         map[string]bool // live records
+	ops         int             // records added, edited and deleted
+	texts       []string        // the edits' texts, for the plaintext scan
 	deleted     map[string]bool
 	purged      map[string]storage.RevisionInfo // revisions a delete dropped, by envelope
 	attachments []attachment
@@ -191,6 +219,7 @@ func (l *ledger) add(id string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.ids[id] = true
+	l.ops++
 }
 
 // delete deletes record id on v. Its revisions are then dropped from
@@ -208,6 +237,7 @@ func (l *ledger) delete(v *storage.Vault, id string) error {
 	defer l.mu.Unlock()
 	delete(l.ids, id)
 	l.deleted[id] = true
+	l.ops++
 	for _, h := range history {
 		l.purged[h.Envelope] = h.RevisionInfo
 	}
@@ -252,6 +282,10 @@ func (l *ledger) write(t *testing.T, v *storage.Vault, e *Engine, i int, sz faul
 				t.Errorf("device %d: edit shared record: %v", i, err)
 				return
 			}
+			l.mu.Lock()
+			l.ops++
+			l.texts = append(l.texts, edited.Health)
+			l.mu.Unlock()
 		}
 		e.Kick()
 	}
@@ -287,8 +321,9 @@ func converge(t *testing.T, limit time.Duration, es ...*Engine) time.Duration {
 // checkConverged checks that every device holds exactly the records of l,
 // each in the same state, with nothing left to send or fetch and nothing
 // quarantined; that the relay's log holds every envelope once; and that
-// the attachments are intact everywhere.
-func checkConverged(t *testing.T, r *testRelay, ds []*device, l *ledger) {
+// the attachments are intact everywhere. It returns how many records
+// devices lack and how many envelopes or records were found twice.
+func checkConverged(t *testing.T, r *testRelay, ds []*device, l *ledger) (lost, duplicated int) {
 	t.Helper()
 	team, err := ds[0].v.Team()
 	if err != nil {
@@ -298,6 +333,7 @@ func checkConverged(t *testing.T, r *testRelay, ds []*device, l *ledger) {
 	for i, en := range relayLog(t, r, team.Team) {
 		if inLog[en.ID] {
 			t.Errorf("the relay's log holds envelope %s twice", en.ID)
+			duplicated++
 		}
 		if en.Seq != uint64(i+1) {
 			t.Errorf("the relay's log entry %d has sequence number %d", i+1, en.Seq)
@@ -311,6 +347,7 @@ func checkConverged(t *testing.T, r *testRelay, ds []*device, l *ledger) {
 		err := d.v.List("", func(s storage.Summary) bool {
 			if ids[s.ID] {
 				t.Errorf("device %d lists record %s twice", i, s.ID)
+				duplicated++
 			}
 			ids[s.ID] = true
 			return true
@@ -321,6 +358,7 @@ func checkConverged(t *testing.T, r *testRelay, ds []*device, l *ledger) {
 		for id := range l.ids {
 			if !ids[id] {
 				t.Errorf("device %d lacks record %s", i, id)
+				lost++
 			}
 		}
 		for id := range ids {
@@ -376,6 +414,7 @@ func checkConverged(t *testing.T, r *testRelay, ds []*device, l *ledger) {
 		t.Logf("%d live and %d deleted records, %d attachments, alike on each of %d devices; %d envelopes in the relay's log, once each",
 			len(l.ids), len(l.deleted), len(l.attachments), len(ds), len(inLog))
 	}
+	return lost, duplicated
 }
 
 // gapsAllowed returns the gaps in other authors' sequences that device i,
@@ -490,7 +529,7 @@ func sortedCopy(s []string) []string {
 // device: each resumes at the first part missing, so that no more than
 // one part is sent twice.
 func TestAttachmentResumesAfterCut(t *testing.T) {
-	sz := sizes()
+	sz := sizes(t)
 	r := startRelay(t)
 	p, via := startProxy(t, r, faultproxy.Schedule{}, faultSeed)
 	ds := formTeam(t, via, 2)
