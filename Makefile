@@ -181,7 +181,7 @@ $(FYNE): | check-go
 .PHONY: package
 package: check-go deps $(FYNE)
 	rm -rf $(PACKAGE_DIR) && mkdir -p $(PACKAGE_DIR)
-	staged="$(PACKAGE_SRC)/FyneApp.toml"; \
+	staged="$(CURDIR)/$(PACKAGE_SRC)/FyneApp.toml"; \
 	trap 'rm -f "$$staged"' EXIT; \
 	sed -E 's|^(Icon[[:space:]]*=[[:space:]]*")([^/"][^"]*")|\1$(CURDIR)/\2|' FyneApp.toml > "$$staged"; \
 	cd $(PACKAGE_DIR) && "$(CURDIR)/$(FYNE)" package --target linux --release --src "$(CURDIR)/$(PACKAGE_SRC)"
