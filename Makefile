@@ -171,6 +171,32 @@ reliability: check-go
 	GO=$(GO) $(GO) run ./cmd/letapis-proof reliability
 
 # ---------------------------------------------------------------------------------------------
+# Package
+
+# `make package` makes the Linux package bin/package/Letapis.tar.xz with the Fyne CLI, installed
+# at the pinned version into bin/tools (not $GOPATH/bin). `fyne package --src DIR` reads
+# DIR/FyneApp.toml, resolves its Icon relative to DIR, builds DIR and builds the metadata into
+# the binary; nothing else is read, and from the repository root it would build the root, which
+# holds no main package. So the recipe hands it a copy of our FyneApp.toml in cmd/letapis with
+# the Icon path made absolute, and removes the copy afterwards (the tool also bumps Build in it).
+FYNE_TOOLS_VERSION := v1.7.4
+FYNE := $(BIN)/tools/fyne-$(FYNE_TOOLS_VERSION)/fyne
+PACKAGE_SRC := cmd/letapis
+PACKAGE_DIR := $(BIN)/package
+
+$(FYNE): | check-go
+	GOBIN="$(CURDIR)/$(dir $(FYNE))" $(GO) install fyne.io/tools/cmd/fyne@$(FYNE_TOOLS_VERSION)
+
+.PHONY: package
+package: check-go deps $(FYNE)
+	rm -rf $(PACKAGE_DIR) && mkdir -p $(PACKAGE_DIR)
+	staged="$(CURDIR)/$(PACKAGE_SRC)/FyneApp.toml"; \
+	trap 'rm -f "$$staged"' EXIT; \
+	sed -E 's|^(Icon[[:space:]]*=[[:space:]]*")([^/"][^"]*")|\1$(CURDIR)/\2|' FyneApp.toml > "$$staged"; \
+	cd $(PACKAGE_DIR) && "$(CURDIR)/$(FYNE)" package --target linux --release --src "$(CURDIR)/$(PACKAGE_SRC)"
+	@ls $(PACKAGE_DIR)/*.tar.xz
+
+# ---------------------------------------------------------------------------------------------
 # Run
 
 ifneq ($(HAVE_DESKTOP),)

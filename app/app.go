@@ -40,6 +40,9 @@ import (
 // ID is the application ID, as in FyneApp.toml.
 const ID = "org.letapis.app"
 
+// Name is the application name, as in FyneApp.toml: the window title.
+const Name = "Letapis"
+
 // DefaultIdleLock is how long the app waits without user activity before it
 // locks the vault.
 const DefaultIdleLock = 5 * time.Minute
@@ -119,7 +122,7 @@ func New(a fyne.App, cfg Config) (*UI, error) {
 	}
 	tr.set(initialLanguage(a))
 	u := &UI{app: a, cfg: cfg, tr: tr, log: cfg.Logger, do: fyne.Do}
-	u.win = a.NewWindow("Letapis")
+	u.win = a.NewWindow(Name)
 	u.win.Resize(fyne.NewSize(1100, 720))
 	u.win.SetIcon(assets.Icon)
 	u.setupLock()
@@ -157,6 +160,16 @@ func Run(cfg Config) error {
 		u.vault = nil
 	}
 	return nil
+}
+
+// About returns one line with the name, version, build and ID that Fyne
+// reports for the app (fyne.App.Metadata). A binary made by `fyne package`
+// carries them built in, taken from FyneApp.toml; a `go build` binary reads
+// the FyneApp.toml beside it, where `make build` puts a copy. It creates the
+// Fyne app but opens no window.
+func About() string {
+	m := fyneapp.NewWithID(ID).Metadata()
+	return fmt.Sprintf("%s %s (build %d), ID %s", m.Name, m.Version, m.Build, m.ID)
 }
 
 // Window returns the Letapis window.

@@ -60,7 +60,7 @@ func newMainScreen(u *UI) *mainScreen {
 	m.lock.Importance = widget.WarningImportance
 	hint := widget.NewLabel(u.T("Ctrl+L"))
 	hint.Importance = widget.LowImportance
-	title := widget.NewLabelWithStyle("Letapis", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title := widget.NewLabelWithStyle(Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	bar := container.NewHBox(title, layout.NewSpacer(), hint, m.lock)
 	m.content = container.NewBorder(container.NewVBox(bar, widget.NewSeparator()), nil, nil, nil, m.tabs)
 	return m

@@ -1,7 +1,8 @@
 // Command letapis is the Letapis desktop app. It only parses its flags and
 // hands over to app.Run.
 //
-//	letapis [--vault DIR]
+//	letapis [--vault DIR] [-v]
+//	letapis --version
 //
 // The vault directory is --vault, else $LETAPIS_VAULT, else the user data
 // directory (on Linux ~/.local/share/letapis/vault, as for letapis-cli).
@@ -21,7 +22,12 @@ import (
 func main() {
 	vault := flag.String("vault", "", "the vault directory (default $LETAPIS_VAULT, else the user data directory)")
 	verbose := flag.Bool("v", false, "log diagnostics to stderr (never record content)")
+	version := flag.Bool("version", false, "print the app's name, version, build and ID, then exit")
 	flag.Parse()
+	if *version {
+		fmt.Println(app.About())
+		return
+	}
 	dir, err := storage.ResolveDir(*vault, runtime.GOOS, os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "letapis:", err)
