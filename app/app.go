@@ -85,6 +85,9 @@ type UI struct {
 	// session changes at every unlock and lock; background work started in
 	// another session must not touch the UI.
 	session uint64
+	// unlockedAt is when the vault was last unlocked, for the diagnostics
+	// of how long the lists take to show.
+	unlockedAt time.Time
 	// main is the screen shown while unlocked, nil while locked.
 	main *mainScreen
 	// firstRun and unlock are the start screen last shown while locked.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -164,6 +165,7 @@ func (l *recordList) load() {
 				l.at[s.ID] = i
 			}
 			l.applyFilter()
+			u.log.Info("list shown", "kind", kind, "records", len(all), "since_unlock", time.Since(u.unlockedAt).Round(time.Millisecond))
 		}
 	})
 }

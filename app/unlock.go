@@ -1,6 +1,8 @@
 package app
 
 import (
+	"time"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
@@ -70,7 +72,9 @@ func (s *unlockScreen) submit() {
 	spin(s.busy, true)
 	pass, dir, opts := s.pass.Text, u.cfg.VaultDir, u.options()
 	u.async(func() func() {
+		start := time.Now()
 		v, err := storage.Open(dir, pass, opts)
+		took := time.Since(start)
 		return func() {
 			s.opening = false
 			spin(s.busy, false)
@@ -84,8 +88,10 @@ func (s *unlockScreen) submit() {
 				return
 			}
 			s.pass.SetText("")
+			u.log.Info("vault unlocked", "took", took.Round(time.Millisecond))
 			u.vault = v
 			u.unlocked()
+			u.unlockedAt = time.Now()
 			u.showMain()
 		}
 	})
