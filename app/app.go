@@ -84,6 +84,9 @@ type UI struct {
 	do func(func())
 	// pending counts functions handed to do and not yet run.
 	pending atomic.Int64
+	// transfers are the attachment imports and exports running; locking
+	// cancels them (attachments.go).
+	transfers map[*transfer]struct{}
 }
 
 // New builds the Letapis window in a and shows the first screen: create a
@@ -112,6 +115,7 @@ func New(a fyne.App, cfg Config) (*UI, error) {
 	u.win.Resize(fyne.NewSize(1100, 720))
 	u.win.SetIcon(assets.Icon)
 	u.setupLock()
+	u.win.SetOnDropped(u.dropped)
 	u.showStart()
 	return u, nil
 }

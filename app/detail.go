@@ -67,6 +67,7 @@ type detailView struct {
 	rows    *fyne.Container
 	seal    *widget.Button
 	problem *widget.Label
+	attach  *attachmentSection // nil for kinds without attachments
 	content fyne.CanvasObject
 }
 
@@ -120,6 +121,9 @@ func newDetailView(u *UI, d *detail, changed func()) *detailView {
 		dv.row("Seal hash (SHA-256)", d.rec.SealHash)
 	}
 	top = append(top, dv.problem, widget.NewSeparator(), dv.rows)
+	if dv.attach = u.newAttachmentSection(d, changed); dv.attach != nil {
+		top = append(top, dv.attach.content)
+	}
 	dv.content = container.NewVScroll(container.NewPadded(container.NewVBox(top...)))
 	return dv
 }

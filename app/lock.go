@@ -52,6 +52,7 @@ func (u *UI) touch() { u.idle.last.Store(time.Now().UnixNano()) }
 func (u *UI) Lock() {
 	u.session++
 	u.stopIdle()
+	u.cancelTransfers()
 	if u.main != nil {
 		u.main.drop()
 		u.main = nil
