@@ -319,7 +319,7 @@ func (s *attachmentSection) row(it attachedItem) fyne.CanvasObject {
 	meta.Truncation = fyne.TextTruncateEllipsis
 	preview := u.button(u.T("Preview"), theme.VisibilityIcon(), func() { s.showPreview(it) })
 	export := u.button(u.T("Export decrypted copy…"), theme.DownloadIcon(), func() { s.confirmExport(it) })
-	return container.NewBorder(nil, nil, nil, container.NewHBox(preview, export), container.NewVBox(name, meta))
+	return container.NewBorder(nil, nil, nil, container.NewCenter(container.NewHBox(preview, export)), container.NewVBox(name, meta))
 }
 
 // chooseFile asks for a file to attach with the file dialog.
