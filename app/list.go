@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"slices"
 	"strings"
 
@@ -10,8 +9,6 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-	"golang.org/x/text/collate"
-	"golang.org/x/text/language"
 
 	"github.com/letapis/letapis/storage"
 	"github.com/letapis/letapis/storage/record"
@@ -174,19 +171,9 @@ func (l *recordList) load() {
 }
 
 // sortByName sorts summaries by title in the Unicode collation order, so
-// that Latin and Cyrillic names (і, ў included) sort as people expect.
-func sortByName(all []storage.Summary) {
-	col := collate.New(language.Und, collate.IgnoreCase)
-	var buf collate.Buffer
-	keys := make(map[string][]byte, len(all))
-	for _, s := range all {
-		keys[s.ID] = bytes.Clone(col.KeyFromString(&buf, s.Title))
-		buf.Reset()
-	}
-	slices.SortStableFunc(all, func(a, b storage.Summary) int {
-		return bytes.Compare(keys[a.ID], keys[b.ID])
-	})
-}
+// that Latin and Cyrillic names (і, ў included) sort as people expect. The
+// people's collation keys come with their summaries (storage.SortByTitle).
+func sortByName(all []storage.Summary) { storage.SortByTitle(all) }
 
 // applyFilter shows every loaded record when the search box is empty, and
 // otherwise the records the vault's search finds, best first. The search

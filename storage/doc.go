@@ -36,7 +36,9 @@
 //	env/<envelope id>            envelope ciphertext
 //	rev/<record id>/<rev id>     RevisionInfo (JSON)
 //	rec/<record id>              Record, the current view (JSON)
-//	kind/<kind>/<record id>      Summary for lists (JSON)
+//	kind/<kind>/<record id>      Summary for lists (compact binary, see lists.go)
+//	links/<record id>            ids of the records its body refers to
+//	back/<target id>/<record id> the same links from their target: Linked
 //	term/<vocab>/<code>          id of a Term record extending a vocabulary
 //	amend/<record id>/<amend id> a testimony that amends a sealed one
 //	seq/<author key hex>         highest sequence number seen from an author
@@ -48,5 +50,5 @@
 //	pend/, quar/                 envelopes pending verification, and quarantined ones
 //	idx/                         the search index (package search)
 //	team/state                   team membership and sync position
-//	meta/<name>                  the vault's own counters
+//	meta/<name>                  the vault's own counters; meta/lists: the list format
 package storage

@@ -20,6 +20,7 @@ import (
 // whichever generation the key file does not name is removed at the next
 // unlock.
 func (v *Vault) Purge() error {
+	v.waitIndex() // the index loads from the store that is replaced
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.db == nil {

@@ -56,14 +56,27 @@ func (r *Record) Decode() (record.Body, error) {
 	return record.Decode(r.Kind, r.Body)
 }
 
-// Summary is what a list shows of a record.
+// Summary is what a list shows of a record, and what it sorts and filters
+// by, kept beside the record so that lists never open records. Its JSON
+// form (used by letapis-cli --json) has these fields:
+//
+//	id, kind, title  the record's id, kind and one-line label (record.Title)
+//	date             its primary date (record.PrimaryDate), omitted when unknown
+//	status           a person's status code (vocabulary "status"), omitted when none
+//	updated          when it last changed, as an hlc.Timestamp
+//	sealed, conflict whether it is a sealed testimony, and in conflict
 type Summary struct {
 	ID       string        `json:"id"`
 	Kind     record.Kind   `json:"kind"`
 	Title    string        `json:"title"`
+	Date     record.Date   `json:"date,omitzero"`
+	Status   string        `json:"status,omitempty"`
 	Updated  hlc.Timestamp `json:"updated"`
 	Sealed   bool          `json:"sealed,omitempty"`
 	Conflict bool          `json:"conflict,omitempty"`
+	// sortKey is the collation key of a person's title (see
+	// SortByTitle), computed when the person is saved.
+	sortKey string
 }
 
 // RevisionInfo describes one stored revision without its content.
@@ -198,6 +211,7 @@ func (v *Vault) change(id string, k record.Kind, op string, b record.Body, check
 			return nil, fmt.Errorf("%s: encode: %w", verb, err)
 		}
 	}
+	v.waitIndex()
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if err := v.recordsWritable(4 * int64(len(body))); err != nil {
@@ -251,6 +265,7 @@ func (v *Vault) Import(bodies []record.Body) ([]*Record, error) {
 		}
 		total += int64(len(encoded[i]))
 	}
+	v.waitIndex()
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if err := v.recordsWritable(4 * total); err != nil {
@@ -471,17 +486,18 @@ func (v *Vault) apply(txn *badger.Txn, o *envelope.Opened, ct []byte, cur *Recor
 	return r, nil
 }
 
-// setIndexes writes the list entry, the kind-specific indexes and the
-// search entry of a live record.
+// setIndexes writes the list entries (summary and links, see lists.go),
+// the kind-specific indexes and the search entry of a live record.
 func (v *Vault) setIndexes(txn *badger.Txn, r *Record) error {
 	s := Summary{ID: r.ID, Kind: r.Kind, Updated: r.Updated, Sealed: r.Sealed, Conflict: r.Conflict}
+	var body record.Body
 	if r.Schema > record.SchemaVersion {
 		if err := v.unindex(r.ID); err != nil {
 			return err
 		}
 	} else {
-		body, err := record.Decode(r.Kind, r.Body)
-		if err != nil {
+		var err error
+		if body, err = record.Decode(r.Kind, r.Body); err != nil {
 			return fmt.Errorf("%w: %w", envelope.ErrMalformed, err)
 		}
 		if v.search != nil {
@@ -489,7 +505,6 @@ func (v *Vault) setIndexes(txn *badger.Txn, r *Record) error {
 				return err
 			}
 		}
-		s.Title = record.Title(body)
 		switch b := body.(type) {
 		case *record.Term:
 			if err := txn.Set(key(pfxTerm, b.Vocab, "/", b.Code), []byte(r.ID)); err != nil {
@@ -503,12 +518,19 @@ func (v *Vault) setIndexes(txn *badger.Txn, r *Record) error {
 			}
 		}
 	}
-	return setJSON(txn, key(pfxKind, string(r.Kind), "/", r.ID), s)
+	summarize(&s, body)
+	if err := setLinks(txn, r.ID, r.Kind, body); err != nil {
+		return err
+	}
+	return txn.Set(summaryKey(r.Kind, r.ID), appendSummary(nil, &s))
 }
 
 // dropIndexes removes what setIndexes wrote for a record being deleted.
 func (v *Vault) dropIndexes(txn *badger.Txn, r *Record) error {
-	if err := txn.Delete(key(pfxKind, string(r.Kind), "/", r.ID)); err != nil {
+	if err := txn.Delete(summaryKey(r.Kind, r.ID)); err != nil {
+		return err
+	}
+	if err := setLinks(txn, r.ID, r.Kind, nil); err != nil {
 		return err
 	}
 	if err := v.unindex(r.ID); err != nil {
@@ -621,34 +643,6 @@ func (v *Vault) Resolve(prefix string) (string, error) {
 		return "", fmt.Errorf("record %s: %w; type more of it", prefix, ErrAmbiguous)
 	}
 	return matches[0], nil
-}
-
-// List calls fn with the summary of every live record of kind k (every
-// kind if k is empty), ordered by id, until fn returns false. Lists read
-// only the small summaries, so they stay fast on large vaults.
-func (v *Vault) List(k record.Kind, fn func(Summary) bool) error {
-	prefix := key(pfxKind)
-	if k != "" {
-		prefix = key(pfxKind, string(k), "/")
-	}
-	err := v.view(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 100})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			var s Summary
-			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &s) }); err != nil {
-				return fmt.Errorf("%w: list entry: %w", ErrDamaged, err)
-			}
-			if !fn(s) {
-				return nil
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("list records: %w", err)
-	}
-	return nil
 }
 
 // History returns every stored revision of a record, oldest first, each

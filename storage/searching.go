@@ -17,30 +17,79 @@ import (
 // transaction that applies records carries a search batch: its entries
 // are written in the transaction, and the in-memory index changes only
 // once the transaction has committed.
+//
+// Loading the index takes about a second for 100,000 people, and a
+// rebuild minutes, so unlock does not wait for it: startIndex loads it in
+// the background while lists are shown. Search waits until it is ready;
+// so do writes of records and purges, because a write must reach the
+// index and a purge replaces the store under it; Close stops the load.
 
-// loadIndex opens the search index at unlock, rebuilding it from the
-// records if it is missing or damaged. A vault unlocked read-only on a
-// nearly full disk cannot rebuild, and has no search.
+// errLocking stops a background index load when the vault is locked.
+var errLocking = errors.New("the vault is being locked")
+
+// startIndex loads the search index in the background; indexReady is
+// closed when it is done.
+func (v *Vault) startIndex() {
+	v.indexReady = make(chan struct{})
+	go func() {
+		defer close(v.indexReady)
+		if err := v.loadIndex(); err != nil {
+			v.indexErr = err
+			if !errors.Is(err, errLocking) {
+				v.opts.Logger.Error("the search index could not be loaded", "err", err)
+			}
+		}
+	}()
+}
+
+// loadIndex opens the search index, rebuilding it from the records if it
+// is missing or damaged. A vault unlocked read-only on a nearly full disk
+// cannot rebuild, and has no search. It sets v.index before indexReady is
+// closed, and nothing else writes v.index until then.
 func (v *Vault) loadIndex() error {
 	err := v.db.View(func(txn *badger.Txn) error {
 		var err error
-		v.index, err = search.Open(search.TxnKV(txn))
+		v.index, err = search.Open(stoppable{search.TxnKV(txn), v})
 		return err
 	})
-	if err == nil || v.readOnly {
-		if err != nil {
-			v.opts.Logger.Warn("search is unavailable until the vault is unlocked with more free disk space")
-		}
-		return nil
+	if err == nil || errors.Is(err, errLocking) {
+		return err
+	}
+	if v.readOnly {
+		return errors.New("search is unavailable: the vault was unlocked read-only on a nearly full disk")
 	}
 	if !errors.Is(err, search.ErrNeedsRebuild) {
 		v.opts.Logger.Warn("the search index is damaged; rebuilding it from the records")
 	}
 	update := func(fn func(search.KV) error) error {
+		if v.locking.Load() {
+			return errLocking
+		}
 		return v.db.Update(func(txn *badger.Txn) error { return fn(search.TxnKV(txn)) })
 	}
 	v.index, err = search.Rebuild(update, v.indexable())
 	return err
+}
+
+// waitIndex waits until the background load of the search index has
+// finished (or stopped, when the vault is being locked). Writers call it
+// before they take v.mu, so that lists are not held up meanwhile.
+func (v *Vault) waitIndex() { <-v.indexReady }
+
+// stoppable is a search.KV whose iterations stop once the vault is being
+// locked.
+type stoppable struct {
+	search.KV
+	v *Vault
+}
+
+func (s stoppable) Iterate(prefix []byte, fn func(k, v []byte) error) error {
+	return s.KV.Iterate(prefix, func(k, val []byte) error {
+		if s.v.locking.Load() {
+			return errLocking
+		}
+		return fn(k, val)
+	})
 }
 
 // indexable yields every live record this version can read.
@@ -51,6 +100,9 @@ func (v *Vault) indexable() iter.Seq2[search.Doc, error] {
 			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxKind)})
 			defer it.Close()
 			for it.Rewind(); it.Valid(); it.Next() {
+				if v.locking.Load() {
+					return errLocking
+				}
 				k := string(it.Item().Key())
 				id := k[strings.LastIndexByte(k, '/')+1:]
 				r, err := loadRecord(txn, id)
@@ -82,7 +134,8 @@ func (v *Vault) indexable() iter.Seq2[search.Doc, error] {
 
 // writeRecords runs fn in a durable write transaction that may apply
 // records, with a search batch; the batch reaches the in-memory index only
-// if the transaction commits. The caller holds v.mu exclusively.
+// if the transaction commits. The caller holds v.mu exclusively, and
+// waited for the index to be loaded before taking it (waitIndex).
 func (v *Vault) writeRecords(fn func(txn *badger.Txn) error) error {
 	var batch *search.Batch
 	err := v.db.Update(func(txn *badger.Txn) error {
@@ -109,16 +162,15 @@ func (v *Vault) unindex(id string) error {
 
 // Search finds records: people by any spelling of their names, and any
 // record by the words of its text, best first. For text matches, Match is
-// a snippet of the record's text around the words found.
+// a snippet of the record's text around the words found. Just after
+// unlock, Search waits until the index is loaded.
 func (v *Vault) Search(q search.Query) ([]search.Hit, error) {
+	v.waitIndex()
 	v.mu.RLock()
-	ix := v.index
+	ix, err := v.index, v.indexErr
 	v.mu.RUnlock()
 	if ix == nil {
-		if v.db == nil {
-			return nil, fmt.Errorf("search: %w", ErrLocked)
-		}
-		return nil, errors.New("search is unavailable: the vault was unlocked read-only on a nearly full disk")
+		return nil, fmt.Errorf("search: %w", err)
 	}
 	hits, err := ix.Search(q)
 	if err != nil {

@@ -288,6 +288,7 @@ func (v *Vault) HasEnvelope(id string) (bool, error) {
 // returned; nothing of it is applied. One that cannot be verified yet is
 // kept as Pending and retried when keys or the roster change.
 func (v *Vault) Receive(ct []byte) (Outcome, error) {
+	v.waitIndex()
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if err := v.writable(4 * int64(len(ct))); err != nil {

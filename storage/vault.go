@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"filippo.io/age"
@@ -82,12 +83,18 @@ type Vault struct {
 	identity   age.Identity // the device's own key
 	audiences  []audience   // oldest first
 	restricted map[string]*Restricted
-	// index is the search index; search is the batch of the write
+	// index is the search index, loaded in the background: it and
+	// indexErr (why there is no index) may be read only once indexReady
+	// is closed (see startIndex). search is the batch of the write
 	// transaction in progress (see writeRecords).
-	index     *search.Index
-	search    *search.Batch
-	recipient age.Recipient // the newest audience: new envelopes go to it
-	clock     *hlc.Clock
+	index      *search.Index
+	indexErr   error
+	indexReady chan struct{}
+	search     *search.Batch
+	recipient  age.Recipient // the newest audience: new envelopes go to it
+	clock      *hlc.Clock
+	// locking is set by Close to stop a background index load.
+	locking atomic.Bool
 }
 
 // Exists reports whether dir holds a vault.
@@ -219,11 +226,12 @@ func open(dir string, s *keyfile.Secrets, passphrase string, opts Options) (*Vau
 		return nil, fmt.Errorf("unlock vault: %w", err)
 	}
 	v.useAudiences(auds)
-	if err := v.loadIndex(); err != nil {
+	if err := v.loadLists(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("unlock vault: %w", err)
 	}
 	v.clock = hlc.New(opts.Now, last)
+	v.startIndex()
 	return v, nil
 }
 
@@ -256,11 +264,13 @@ func (v *Vault) DeviceKey() ed25519.PublicKey {
 // Close locks the vault: it closes the store and drops the keys. Using the
 // vault afterwards returns ErrLocked.
 func (v *Vault) Close() error {
+	v.locking.Store(true)
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.db == nil {
 		return nil
 	}
+	v.waitIndex()
 	err := v.db.Close()
 	v.db = nil
 	clear(v.secrets.SigningKey)
@@ -268,6 +278,7 @@ func (v *Vault) Close() error {
 	clear(v.signer)
 	clear(v.passphrase)
 	v.secrets, v.passphrase, v.signer, v.identity, v.audiences, v.restricted, v.recipient, v.index = nil, nil, nil, nil, nil, nil, nil, nil
+	v.indexErr = ErrLocked
 	if err != nil {
 		return fmt.Errorf("lock vault: %w", err)
 	}

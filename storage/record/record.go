@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -215,6 +216,53 @@ func Title(b Body) string {
 		return b.Vocab + "/" + b.Code + ": " + b.Labels.En
 	}
 	return ""
+}
+
+// PrimaryDate returns the date lists sort and filter a record by: a
+// person's birth, a case's arrest, the start of an incident, a testimony's
+// or note's date. It is the zero Date when unknown and for other kinds.
+func PrimaryDate(b Body) Date {
+	switch b := b.(type) {
+	case *Person:
+		return b.Birth
+	case *Case:
+		return b.Arrested
+	case *Incident:
+		return b.From
+	case *Testimony:
+		return b.Date
+	case *Note:
+		return b.Date
+	}
+	return Date{}
+}
+
+// Refs returns the ids of the records b refers to, each once, in the
+// order of its fields: a case's person, an incident's victims and sources,
+// a testimony's person, the people it is about, its attachments and the
+// testimony it amends, what a note or an attachment is about. A
+// restricted audience is not a record and is not included.
+func Refs(b Body) []string {
+	var ids []string
+	switch b := b.(type) {
+	case *Case:
+		ids = []string{b.Person}
+	case *Incident:
+		ids = append(slices.Clone(b.Victims), b.Sources...)
+	case *Testimony:
+		ids = append([]string{b.Person}, b.About...)
+		ids = append(append(ids, b.Attachments...), b.Amends)
+	case *Note:
+		ids = []string{b.About}
+	case *Attachment:
+		ids = slices.Clone(b.About)
+	}
+	seen := make(map[string]bool, len(ids))
+	return slices.DeleteFunc(ids, func(id string) bool {
+		dup := id == "" || seen[id]
+		seen[id] = true
+		return dup
+	})
 }
 
 func joinNonEmpty(sep string, parts ...string) string {

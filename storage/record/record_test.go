@@ -3,6 +3,7 @@ package record
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -149,5 +150,41 @@ func TestTitle(t *testing.T) {
 	}
 	if got := Title(&Note{Text: strings.Repeat("я", 100)}); len([]rune(got)) != 80 {
 		t.Errorf("long note title has %d runes, want 80", len([]rune(got)))
+	}
+}
+
+func TestPrimaryDate(t *testing.T) {
+	d := MustDate("~2021-03")
+	for _, b := range []Body{
+		&Person{Birth: d}, &Case{Arrested: d}, &Incident{From: d, To: MustDate("2022")},
+		&Testimony{Date: d}, &Note{Date: d},
+	} {
+		if got := PrimaryDate(b); got != d {
+			t.Errorf("PrimaryDate(%T) = %v, want %v", b, got, d)
+		}
+	}
+	if got := PrimaryDate(&Attachment{Name: "a.pdf"}); !got.IsZero() {
+		t.Errorf("PrimaryDate(attachment) = %v, want the zero Date", got)
+	}
+}
+
+func TestRefs(t *testing.T) {
+	for _, tc := range []struct {
+		body Body
+		want []string
+	}{
+		{&Case{Person: "p"}, []string{"p"}},
+		{&Incident{Victims: []string{"p", "q"}, Sources: []string{"t", "p"}}, []string{"p", "q", "t"}},
+		{&Testimony{Person: "w", About: []string{"p", "w"}, Attachments: []string{"a"}, Amends: "t", Audience: "r"},
+			[]string{"w", "p", "a", "t"}},
+		{&Testimony{About: []string{"p"}}, []string{"p"}},
+		{&Note{About: "c"}, []string{"c"}},
+		{&Note{}, []string{}},
+		{&Attachment{About: []string{"p", "c"}}, []string{"p", "c"}},
+		{&Person{}, []string{}},
+	} {
+		if got := Refs(tc.body); !slices.Equal(got, tc.want) {
+			t.Errorf("Refs(%+v) = %q, want %q", tc.body, got, tc.want)
+		}
 	}
 }
