@@ -268,10 +268,15 @@ func (s *attachmentSection) load() {
 }
 
 // attachmentsOf returns the attachments listed (in that order) and then
-// those about record id, by name. Attachments that cannot be read, such
-// as those of an audience this device is not in, are left out.
+// those about record id (found through the vault's links), by name.
+// Attachments that cannot be read, such as those of an audience this
+// device is not in, are left out.
 func attachmentsOf(v *storage.Vault, id string, listed []string) ([]attachedItem, error) {
-	var items []attachedItem
+	linked, err := v.Linked(id)
+	if err != nil {
+		return nil, err
+	}
+	var items, about []attachedItem
 	seen := map[string]bool{}
 	get := func(aid string) *record.Attachment {
 		rec, err := v.Get(aid)
@@ -290,19 +295,12 @@ func attachmentsOf(v *storage.Vault, id string, listed []string) ([]attachedItem
 			items = append(items, attachedItem{aid, a})
 		}
 	}
-	var ids []string
-	if err := v.List(record.KindAttachment, func(sm storage.Summary) bool {
-		if !seen[sm.ID] {
-			ids = append(ids, sm.ID)
+	for _, sm := range linked {
+		if sm.Kind != record.KindAttachment || seen[sm.ID] {
+			continue
 		}
-		return true
-	}); err != nil {
-		return nil, err
-	}
-	var about []attachedItem
-	for _, aid := range ids {
-		if a := get(aid); a != nil && slices.Contains(a.About, id) {
-			about = append(about, attachedItem{aid, a})
+		if a := get(sm.ID); a != nil && slices.Contains(a.About, id) {
+			about = append(about, attachedItem{sm.ID, a})
 		}
 	}
 	slices.SortStableFunc(about, func(x, y attachedItem) int { return strings.Compare(x.att.Name, y.att.Name) })

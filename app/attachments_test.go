@@ -361,3 +361,41 @@ func TestTextLines(t *testing.T) {
 		t.Errorf("%d lines, want 6", n)
 	}
 }
+
+func TestSectionListsTestimonyAttachmentsAndLinkedOnes(t *testing.T) {
+	u, _ := unlockedUI(t)
+	v := u.vault
+	person, err := v.Add(&record.Person{Names: []record.Name{{Given: "Ганна", Family: "Сінтэтычная"}}, Status: "convicted"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onlyListed, err := v.ImportAttachment(strings.NewReader("scan"), "listed.txt", "", []string{person.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := v.Add(&record.Testimony{Interviewee: "Сведка В", Consent: record.Consent{Scopes: []string{"legal"}},
+		Text: "Тэкст.", Attachments: []string{onlyListed.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	about, err := v.ImportAttachment(strings.NewReader("audio"), "about.ogg", "", []string{tr.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.main.selectKind(record.KindTestimony)
+	l := u.main.lists[record.KindTestimony]
+	l.open(tr.ID)
+	u.wait()
+	s := l.detail.attach
+	if len(s.items) != 2 || s.items[0].id != onlyListed.ID || s.items[1].id != about.ID {
+		t.Fatalf("the testimony's section lists %+v", s.items)
+	}
+	// The person's section shows the attachment about them.
+	u.main.selectKind(record.KindPerson)
+	l = u.main.lists[record.KindPerson]
+	l.open(person.ID)
+	u.wait()
+	if s := l.detail.attach; len(s.items) != 1 || s.items[0].id != onlyListed.ID {
+		t.Fatalf("the person's section lists %+v", s.items)
+	}
+}
