@@ -6,8 +6,9 @@
 // *UI (window, vault, translator): firstrun.go (create a vault, recovery
 // kit), unlock.go, browse.go (the tabs after unlock) with list.go (one lazy
 // list per record kind) and detail.go (a record, read-only), person.go,
-// testimony.go and note.go (forms), settings.go, lock.go (Lock now, Ctrl+L,
-// auto-lock after idle).
+// testimony.go and note.go (forms), attachments.go (a record's files:
+// attach, preview, export a decrypted copy), settings.go, lock.go (Lock
+// now, Ctrl+L, auto-lock after idle).
 //
 // # Rules
 //
