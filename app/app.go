@@ -7,9 +7,10 @@
 // kit), unlock.go, browse.go (the tabs after unlock) with list.go (one lazy
 // list per record kind) and detail.go (a record, read-only; history.go and
 // conflict.go show its revisions and resolve its conflicts), person.go,
-// testimony.go and note.go (forms), settings.go, lock.go (Lock now, Ctrl+L,
-// auto-lock after idle), syncpanel.go and team.go (the Sync tab), and
-// syncrun.go (the sync engine, running from unlock to lock).
+// testimony.go and note.go (forms), attachments.go (a record's files:
+// attach, preview, export a decrypted copy), settings.go, lock.go (Lock
+// now, Ctrl+L, auto-lock after idle), syncpanel.go and team.go (the Sync
+// tab), and syncrun.go (the sync engine, running from unlock to lock).
 //
 // # Rules
 //
@@ -101,6 +102,9 @@ type UI struct {
 	do func(func())
 	// pending counts functions handed to do and not yet run.
 	pending atomic.Int64
+	// transfers are the attachment imports and exports running; locking
+	// cancels them (attachments.go).
+	transfers map[*transfer]struct{}
 }
 
 // New builds the Letapis window in a and shows the first screen: create a
@@ -129,6 +133,7 @@ func New(a fyne.App, cfg Config) (*UI, error) {
 	u.win.Resize(fyne.NewSize(1100, 720))
 	u.win.SetIcon(assets.Icon)
 	u.setupLock()
+	u.win.SetOnDropped(u.dropped)
 	u.showStart()
 	return u, nil
 }

@@ -105,6 +105,7 @@ type detailView struct {
 	edit    *widget.Button
 	amend   *widget.Button
 	problem *widget.Label
+	attach  *attachmentSection // nil for kinds without attachments
 	// frame shows page (the record) or, in its place, its history or
 	// conflict view.
 	frame   *fyne.Container
@@ -165,6 +166,9 @@ func newDetailView(u *UI, d *detail, changed func(), edit func(formMode)) *detai
 	}
 	top = append(top, dv.problem, widget.NewSeparator(), dv.rows)
 	top = append(top, sections...)
+	if dv.attach = u.newAttachmentSection(d, changed); dv.attach != nil {
+		top = append(top, dv.attach.content)
+	}
 	dv.page = container.NewVScroll(container.NewPadded(container.NewVBox(top...)))
 	dv.frame = container.NewStack(dv.page)
 	dv.content = dv.frame

@@ -35,6 +35,7 @@ type recordList struct {
 	add     *widget.Button
 	pane    *fyne.Container // detail or form
 	form    any             // the form in the pane, if any
+	detail  *detailView     // the record in the pane, if any
 	// content is the tab's content.
 	content fyne.CanvasObject
 }
@@ -242,13 +243,13 @@ func (l *recordList) setShown(rows []int, capped bool) {
 
 // drop forgets the loaded summaries and whatever the pane shows.
 func (l *recordList) drop() {
-	l.all, l.shown, l.at, l.form = nil, nil, nil, nil
+	l.all, l.shown, l.at, l.form, l.detail = nil, nil, nil, nil, nil
 	l.pane.Objects = nil
 }
 
 // show puts o into the pane.
 func (l *recordList) show(o fyne.CanvasObject) {
-	l.form = nil
+	l.form, l.detail = nil, nil
 	l.pane.Objects = []fyne.CanvasObject{o}
 	l.pane.Refresh()
 }
@@ -293,10 +294,12 @@ func (l *recordList) open(id string) {
 				l.show(l.message(u.errorText(err)))
 				return
 			}
-			l.show(newDetailView(u, d, func() {
+			dv := newDetailView(u, d, func() {
 				l.load()
 				l.open(id)
-			}, l.showForm).content)
+			}, l.showForm)
+			l.show(dv.content)
+			l.detail = dv
 		}
 	})
 }

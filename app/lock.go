@@ -53,6 +53,7 @@ func (u *UI) Lock() {
 	u.session++
 	u.stopIdle()
 	u.stopSync()
+	u.cancelTransfers()
 	if u.main != nil {
 		u.main.drop()
 		u.main = nil

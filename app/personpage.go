@@ -70,8 +70,9 @@ func loadPersonLinks(v *storage.Vault, d *detail, lang string) (*personLinks, er
 }
 
 // linkedKinds are the kinds listed at the end of a person page, in order.
-var linkedKinds = []record.Kind{record.KindCase, record.KindIncident, record.KindTestimony,
-	record.KindNote, record.KindAttachment}
+// Attachments follow in their own section (attachments.go), as on every
+// record.
+var linkedKinds = []record.Kind{record.KindCase, record.KindIncident, record.KindTestimony, record.KindNote}
 
 // personPage fills the detail view of a person: every spelling of the name
 // with its script, status and claims with their source, the other facts,
@@ -122,20 +123,12 @@ func (dv *detailView) personPage(p *record.Person) []fyne.CanvasObject {
 		if len(sums) == 0 {
 			continue
 		}
-		out = append(out, heading(u.T(linkedTitle(k))))
+		out = append(out, heading(u.T(kindTitle(k))))
 		for _, s := range sums {
 			out = append(out, u.linkButton(s))
 		}
 	}
 	return out
-}
-
-// linkedTitle is the English (key) heading of a list of linked records.
-func linkedTitle(k record.Kind) string {
-	if k == record.KindAttachment {
-		return "Attachments"
-	}
-	return kindTitle(k)
 }
 
 // timeline lays out the entries as rows of a date (or period) and what

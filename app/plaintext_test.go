@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/letapis/letapis/storage/record"
@@ -60,13 +61,26 @@ func TestNoPlaintextAfterSession(t *testing.T) {
 	u.wait()
 
 	secrets := [][]byte{[]byte(given), []byte(family), []byte(narrative), []byte(pass)}
-	roots := []string{u.cfg.VaultDir, os.TempDir()}
+	scanForPlaintext(t, a, start, u.cfg.VaultDir, secrets)
+	// Preferences hold the language and nothing else readable.
+	if got := a.Preferences().String(prefLanguage); got != "ru" {
+		t.Errorf("language preference = %q", got)
+	}
+}
+
+// scanForPlaintext fails t for every file that holds one of secrets: any
+// file in vaultDir, and files modified since start in the system temp
+// directory and the app's storage root, where Fyne keeps preferences. A
+// canary file holding secrets[0] proves that the scan reads the test's
+// temp directory.
+func scanForPlaintext(t *testing.T, a fyne.App, start time.Time, vaultDir string, secrets [][]byte) {
+	t.Helper()
+	roots := []string{vaultDir, os.TempDir()}
 	if root := a.Storage().RootURI(); root != nil {
 		roots = append(roots, root.Path())
 	}
-	// A canary proves the scan reads the temp directory.
 	canary := filepath.Join(t.TempDir(), "canary")
-	if err := os.WriteFile(canary, []byte("x"+given+"x"), 0o600); err != nil {
+	if err := os.WriteFile(canary, []byte("x"+string(secrets[0])+"x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	canaryFound := false
@@ -83,7 +97,7 @@ func TestNoPlaintextAfterSession(t *testing.T) {
 			if err != nil {
 				return nil
 			}
-			inVault := strings.HasPrefix(path, u.cfg.VaultDir)
+			inVault := strings.HasPrefix(path, vaultDir)
 			if !inVault && info.ModTime().Before(start) {
 				return nil
 			}
@@ -112,10 +126,6 @@ func TestNoPlaintextAfterSession(t *testing.T) {
 	}
 	if scanned < 3 {
 		t.Fatalf("only %d files scanned: the scan looks broken", scanned)
-	}
-	// Preferences hold the language and nothing else readable.
-	if got := a.Preferences().String(prefLanguage); got != "ru" {
-		t.Errorf("language preference = %q", got)
 	}
 }
 

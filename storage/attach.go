@@ -218,14 +218,34 @@ func (v *Vault) ExportAttachment(id string, dst io.Writer) (*record.Attachment, 
 		return nil, fmt.Errorf("export attachment %s: %w: %w", a.Name, ErrDamaged, err)
 	}
 	h := sha256.New()
-	n, err := io.CopyBuffer(io.MultiWriter(dst, h), r, make([]byte, copyBufferSize))
+	out := &destWriter{w: dst}
+	n, err := io.CopyBuffer(io.MultiWriter(out, h), r, make([]byte, copyBufferSize))
 	if err != nil {
+		if out.err != nil {
+			// The destination failed or gave up: the file is not damaged.
+			return nil, fmt.Errorf("export attachment %s: %w", a.Name, out.err)
+		}
 		return nil, fmt.Errorf("export attachment %s: %w", a.Name, classifyReadErr(err))
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); n != a.Size || got != a.SHA256 {
 		return nil, fmt.Errorf("export attachment %s: %w (size %d, recorded %d)", a.Name, ErrIntegrity, n, a.Size)
 	}
 	return a, nil
+}
+
+// destWriter remembers the error of the writer an attachment is exported
+// to, so that it is not taken for damage to the attachment's file.
+type destWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (d *destWriter) Write(p []byte) (int, error) {
+	n, err := d.w.Write(p)
+	if err != nil {
+		d.err = err
+	}
+	return n, err
 }
 
 // classifyReadErr marks age stream failures (a damaged or truncated file)

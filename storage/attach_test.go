@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -125,5 +126,64 @@ func TestLargeAttachmentStreamsInConstantMemory(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	if grew := int64(after.HeapSys) - int64(before.HeapSys); grew > 64<<20 {
 		t.Fatalf("heap grew by %d MiB importing and exporting %d MiB", grew>>20, size>>20)
+	}
+}
+
+// failingReader yields left bytes and then fails, as a cancelled import does.
+type failingReader struct{ left int64 }
+
+var errGaveUp = errors.New("gave up")
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if r.left <= 0 {
+		return 0, errGaveUp
+	}
+	n := min(int64(len(p)), r.left)
+	clear(p[:n])
+	r.left -= n
+	return int(n), nil
+}
+
+func TestFailedImportLeavesNoFileAndNoRecord(t *testing.T) {
+	v := newVault(t)
+	_, err := v.ImportAttachment(&failingReader{left: 3<<20 + 5}, "interview.wav", "audio/wav", nil)
+	if !errors.Is(err, errGaveUp) {
+		t.Fatalf("import from a failing reader: %v", err)
+	}
+	left, err := os.ReadDir(filepath.Join(v.Dir(), blobDirName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range left {
+		t.Errorf("%s left in the attachment folder", e.Name())
+	}
+	if err := v.List(record.KindAttachment, func(s Summary) bool {
+		t.Errorf("attachment record %s saved", s.ID)
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// failingWriter accepts left bytes and then fails.
+type failingWriter struct{ left int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > w.left {
+		return 0, errGaveUp
+	}
+	w.left -= len(p)
+	return len(p), nil
+}
+
+func TestExportToFailingWriterIsNotDamage(t *testing.T) {
+	v := newVault(t)
+	r, err := v.ImportAttachment(&endlessReader{left: 3 << 20}, "scan.bin", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = v.ExportAttachment(r.ID, &failingWriter{left: 1 << 20})
+	if !errors.Is(err, errGaveUp) || errors.Is(err, ErrDamaged) || errors.Is(err, ErrIntegrity) {
+		t.Fatalf("export to a failing writer: %v; want the writer's error, not damage", err)
 	}
 }
