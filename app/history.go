@@ -48,7 +48,8 @@ type fieldSpec struct {
 
 // kindFields are the fields of the kinds the app has forms for, in the
 // order the detail view shows them. Fields of other kinds, and fields not
-// listed, are labelled with their JSON name.
+// listed, are labelled with their JSON name; fieldOther values are shown as
+// JSON.
 var kindFields = map[record.Kind][]fieldSpec{
 	record.KindPerson: {
 		{"names", "Name", fieldNames, ""},
@@ -90,6 +91,31 @@ var kindFields = map[record.Kind][]fieldSpec{
 		{"date", "Date", fieldDate, ""},
 		{"text", "Text", fieldLong, ""},
 	},
+	record.KindCase: {
+		{"person", "Person", fieldRef, ""},
+		{"arrested", "Arrest date", fieldDate, ""},
+		{"arrest_place", "Arrest place", fieldText, ""},
+		{"detaining_body", "Detaining body", fieldText, ""},
+		{"charges", "Charges", fieldList, ""},
+		{"court", "Court", fieldText, ""},
+		{"judge", "Judge", fieldText, ""},
+		{"prosecutor", "Prosecutor", fieldText, ""},
+		{"verdict", "Verdict date", fieldDate, ""},
+		{"sentence", "Sentence", fieldText, ""},
+		{"regime", "Regime", fieldText, ""},
+		{"facilities", "Places of detention", fieldOther, ""},
+		{"released", "Release date", fieldDate, ""},
+	},
+	record.KindIncident: {
+		{"type", "Type", fieldCode, record.VocabIncidentType},
+		{"from", "From", fieldDate, ""},
+		{"to", "To", fieldDate, ""},
+		{"place", "Place", fieldText, ""},
+		{"victims", "Victims", fieldRefs, ""},
+		{"perpetrators", "Perpetrators", fieldList, ""},
+		{"sources", "Sources", fieldRefs, ""},
+		{"description", "Description", fieldLong, ""},
+	},
 }
 
 // specOf returns the description of field key of kind k.
@@ -113,7 +139,7 @@ func fieldOrder(k record.Kind, keys map[string]bool) []string {
 	}
 	var rest []string
 	for key := range keys {
-		if specOf(k, key).kind == fieldOther {
+		if !slices.ContainsFunc(kindFields[k], func(f fieldSpec) bool { return f.key == key }) {
 			rest = append(rest, key)
 		}
 	}
