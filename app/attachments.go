@@ -335,8 +335,20 @@ func (s *attachmentSection) chooseFile() {
 		r.Close()
 		s.importFiles([]fyne.URI{uri})
 	}, s.ui.win)
+	d.SetOnClosed(s.ui.forgetFileDialogFolder)
 	d.Resize(fyne.NewSize(900, 600))
 	d.Show()
+}
+
+// fileDialogFolderPref is where Fyne's file dialogs remember the last
+// folder shown, in the preferences file outside the vault.
+const fileDialogFolderPref = "fyne:fileDialogLastFolder"
+
+// forgetFileDialogFolder removes the folder Fyne's file dialog remembered:
+// a path such as ~/evidence/prison-letters, kept in plain text outside the
+// vault, would tell whoever reads the disk where the originals are.
+func (u *UI) forgetFileDialogFolder() {
+	u.app.Preferences().RemoveValue(fileDialogFolderPref)
 }
 
 // dropped takes files dropped onto the window: they are attached to the
@@ -718,6 +730,7 @@ func (s *attachmentSection) chooseExportFile(it attachedItem) {
 		}
 		s.exportTo(it, uri.Path(), true)
 	}, u.win)
+	d.SetOnClosed(u.forgetFileDialogFolder)
 	d.SetFileName(it.att.Name)
 	d.Resize(fyne.NewSize(900, 600))
 	d.Show()

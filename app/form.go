@@ -164,6 +164,9 @@ type recordForm struct {
 // newRecordForm frames the fields of spec.
 func (u *UI) newRecordForm(spec formSpec) *recordForm {
 	f := &recordForm{ui: u}
+	for _, it := range spec.items {
+		wrapHint(it)
+	}
 	f.form = widget.NewForm(spec.items...)
 	f.problem = paragraph("")
 	f.problem.Importance = widget.DangerImportance
@@ -211,6 +214,21 @@ func (u *UI) newRecordForm(spec formSpec) *recordForm {
 	)
 	f.content = container.NewVScroll(container.NewPadded(box))
 	return f
+}
+
+// wrapHint moves a form item's hint into a small wrapping label under its
+// widget: Fyne draws HintText on one line, and a long hint (or its
+// translation) would widen the window past the screen.
+func wrapHint(it *widget.FormItem) {
+	if it.HintText == "" {
+		return
+	}
+	hint := widget.NewLabel(it.HintText)
+	hint.Wrapping = fyne.TextWrapWord
+	hint.SizeName = theme.SizeNameCaptionText
+	hint.Importance = widget.LowImportance
+	it.Widget = container.NewVBox(it.Widget, hint)
+	it.HintText = ""
 }
 
 // formBuilder builds the form of one kind of record in mode and returns it

@@ -18,7 +18,7 @@ import (
 var Languages = []struct{ Code, Name string }{
 	{record.LangEnglish, "English"},
 	{record.LangBelarusian, "Беларуская"},
-	{record.LangRussian, "Русская"},
+	{record.LangRussian, "Русский"},
 }
 
 // prefLanguage is the only preference Letapis stores: the interface language

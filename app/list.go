@@ -233,7 +233,7 @@ func (l *recordList) setShown(rows []int, capped bool) {
 	l.list.Refresh()
 	switch {
 	case capped:
-		l.count.SetText(l.ui.Tf("Shown: the first %d of %d", len(rows), len(l.all)))
+		l.count.SetText(l.ui.Tf("Shown: the best %d matches of %d records", len(rows), len(l.all)))
 	case len(rows) != len(l.all):
 		l.count.SetText(l.ui.Tf("Shown: %d of %d", len(rows), len(l.all)))
 	default:

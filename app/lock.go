@@ -54,6 +54,7 @@ func (u *UI) Lock() {
 	u.stopIdle()
 	u.stopSync()
 	u.cancelTransfers()
+	u.forgetFileDialogFolder()
 	if u.main != nil {
 		u.main.drop()
 		u.main = nil
@@ -70,6 +71,7 @@ func (u *UI) Lock() {
 // unlocked takes an open vault: it starts a new session and the idle watch.
 func (u *UI) unlocked() {
 	u.session++
+	u.unlockedAt = time.Now()
 	u.touch()
 	u.startIdle()
 	u.startSync()

@@ -55,7 +55,7 @@ func TestNoPlaintextAfterSession(t *testing.T) {
 	if len(l.all) != 1 || !l.all[0].Sealed {
 		t.Fatalf("testimony not saved and sealed: %+v", l.all)
 	}
-	u.main.settings.language.SetSelected("Русская")
+	u.main.settings.language.SetSelected("Русский")
 	u.wait()
 	u.Lock()
 	u.wait()
@@ -137,4 +137,16 @@ func randomWord(n int) string {
 		w[i] = letters[rand.IntN(len(letters))]
 	}
 	return string(w)
+}
+
+// TestFileDialogFolderForgotten checks that the folder Fyne's file dialog
+// remembers (a plain-text path in the preferences) is gone once the vault
+// is locked.
+func TestFileDialogFolderForgotten(t *testing.T) {
+	u, a := unlockedUI(t)
+	a.Preferences().SetString(fileDialogFolderPref, "file:///home/someone/prison-letters")
+	u.Lock()
+	if got := a.Preferences().String(fileDialogFolderPref); got != "" {
+		t.Errorf("the file dialog's last folder is still in the preferences after lock: %q", got)
+	}
 }

@@ -91,7 +91,6 @@ func (s *unlockScreen) submit() {
 			u.log.Info("vault unlocked", "took", took.Round(time.Millisecond))
 			u.vault = v
 			u.unlocked()
-			u.unlockedAt = time.Now()
 			u.showMain()
 		}
 	})
