@@ -66,18 +66,20 @@ func (u *UI) newListFilter(k record.Kind, changed func()) *listFilter {
 		u.touch()
 		changed()
 	}
-	var fields []fyne.CanvasObject
+	// Drop-downs each take a row (their width is their longest label);
+	// the text fields share a grid.
+	var selects, fields []fyne.CanvasObject
 	if k == record.KindPerson {
 		f.status = u.newVocabSelect(record.VocabStatus, "")
 		f.status.Select.PlaceHolder = u.T("Any status")
 		f.status.Select.OnChanged = func(string) { touched() }
-		fields = append(fields, f.status.Select)
+		selects = append(selects, f.status.Select)
 	}
 	if k == record.KindIncident || k == record.KindTestimony {
 		f.incident = u.newVocabSelect(record.VocabIncidentType, "")
 		f.incident.Select.PlaceHolder = u.T("Any violation")
 		f.incident.Select.OnChanged = func(string) { touched() }
-		fields = append(fields, f.incident.Select)
+		selects = append(selects, f.incident.Select)
 	}
 	if k == record.KindCase || k == record.KindIncident {
 		f.facility = u.entry(u.T("Place of detention"))
@@ -106,11 +108,11 @@ func (u *UI) newListFilter(k record.Kind, changed func()) *listFilter {
 	f.problem.Importance = widget.DangerImportance
 	f.problem.Hide()
 	sortBy := container.NewBorder(nil, nil, widget.NewLabel(u.T("Sort:")), nil, f.order)
-	f.content = container.NewVBox(
-		container.New(layout.NewGridLayout(min(len(fields), 3)), fields...),
+	f.content = container.NewVBox(append(selects,
+		container.New(layout.NewGridLayout(2), fields...),
 		sortBy,
 		f.problem,
-	)
+	)...)
 	return f
 }
 

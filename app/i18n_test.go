@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/letapis/letapis/assets"
+	"github.com/letapis/letapis/storage"
 )
 
 // TestTranslationsComplete checks that every string the code translates is
@@ -88,6 +89,31 @@ func TestTranslationsComplete(t *testing.T) {
 	for _, k := range keys {
 		if _, ok := en[k]; !ok {
 			t.Errorf("en.json lacks %q", k)
+		}
+	}
+}
+
+// TestScreensFitALaptop checks, in every language, that the main screen and
+// the record forms fit a 1280-pixel-wide laptop screen with room for the
+// window frame (1180 pixels): Fyne draws some texts (form hints, card
+// subtitles) on one line, and one long translation would widen the window
+// past the screen, hiding Save and Lock.
+func TestScreensFitALaptop(t *testing.T) {
+	u, _ := unlockedUI(t)
+	for _, l := range Languages {
+		u.SetLanguage(l.Code)
+		u.wait()
+		if w := u.main.content.MinSize().Width; w > 1180 {
+			t.Errorf("%s: the main screen needs %.0f px", l.Code, w)
+		}
+		for _, k := range browseKinds {
+			_, content := u.newForm(k, formMode{}, func(*storage.Record) {}, func() {})
+			if content == nil {
+				continue
+			}
+			if w := content.MinSize().Width + u.main.lists[k].content.MinSize().Width; w > 1180 {
+				t.Errorf("%s: the %s form with its list needs %.0f px", l.Code, k, w)
+			}
 		}
 	}
 }

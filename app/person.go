@@ -60,7 +60,7 @@ func newPersonForm(u *UI, mode formMode, saved func(*storage.Record), cancel fun
 		r.given.SetPlaceHolder(u.T("Given name"))
 		r.patronymic.SetPlaceHolder(u.T("Patronymic"))
 		r.family.SetPlaceHolder(u.T("Family name"))
-		return r, container.New(layout.NewGridLayout(4), r.given, r.patronymic, r.family, r.script.Select)
+		return r, container.New(layout.NewGridLayout(2), r.given, r.patronymic, r.family, r.script.Select)
 	})
 	p.status = u.newVocabSelect(record.VocabStatus, p.base.Status)
 	p.gender = u.newVocabSelect(record.VocabGender, p.base.Gender)
@@ -71,7 +71,7 @@ func newPersonForm(u *UI, mode formMode, saved func(*storage.Record), cancel fun
 		r := &claimRow{kind: u.newVocabSelect(record.VocabClaim, c.Type), by: u.textEntry(c.By), on: u.dateEntry(c.On), source: u.textEntry(c.Source)}
 		r.by.SetPlaceHolder(u.T("Who makes the claim"))
 		r.source.SetPlaceHolder(u.T("Where it was published"))
-		return r, container.New(layout.NewGridLayout(4), r.kind.Select, r.by, r.on, r.source)
+		return r, container.New(layout.NewGridLayout(2), r.kind.Select, r.by, r.on, r.source)
 	})
 	p.humanitarian = u.newVocabChecks(record.VocabHumanitarian, p.base.Humanitarian)
 	p.health = u.multiLine("", 3)

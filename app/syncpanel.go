@@ -264,7 +264,7 @@ func (p *syncPanel) engineChanged(passEnded bool) {
 // the move, the current problem.
 func (p *syncPanel) statusCard() fyne.CanvasObject {
 	u := p.ui
-	return widget.NewCard(u.T("Status"), "", container.NewVBox(
+	return card(u.T("Status"), "", container.NewVBox(
 		container.NewHBox(p.state, p.busy), p.lastSync, p.pending, p.moving, p.progress,
 		p.problem, p.quarantined, container.NewHBox(p.syncNow)))
 }
@@ -342,7 +342,7 @@ func clockTime(t time.Time) string {
 
 // conflictCard lists the records in conflict; tapping one opens it.
 func (p *syncPanel) conflictCard() fyne.CanvasObject {
-	return widget.NewCard(p.ui.T("Records in conflict"), p.ui.T("Changed on two devices at once: open one to see both versions."), p.conflictList)
+	return card(p.ui.T("Records in conflict"), p.ui.T("Changed on two devices at once: open one to see both versions."), p.conflictList)
 }
 
 func (p *syncPanel) showConflicts() {
@@ -379,7 +379,7 @@ func (p *syncPanel) showConflicts() {
 // connectionCard is the proxy setting.
 func (p *syncPanel) connectionCard() fyne.CanvasObject {
 	u := p.ui
-	return widget.NewCard(u.T("Connection"), u.T("To reach the relay through Tor, enter socks5://127.0.0.1:9050. Leave empty to connect directly. Kept inside the encrypted vault."),
+	return card(u.T("Connection"), u.T("To reach the relay through Tor, enter socks5://127.0.0.1:9050. Leave empty to connect directly. Kept inside the encrypted vault."),
 		container.NewVBox(container.NewBorder(nil, nil, widget.NewLabel(u.T("Proxy")), p.proxySave, p.proxy), p.proxyNote))
 }
 

@@ -139,7 +139,7 @@ func (t *teamPanel) startCard() fyne.CanvasObject {
 		widget.NewFormItem(u.T("Operator token"), t.token),
 		widget.NewFormItem(u.T("Certificate pin"), t.pin),
 	)
-	return widget.NewCard(u.T("Start a team"),
+	return card(u.T("Start a team"),
 		u.T("For the first device of a team, which becomes its admin. The relay's operator gives you the relay address, a team id and a one-time token."),
 		container.NewVBox(form, container.NewHBox(t.start), t.startNote))
 }
@@ -229,7 +229,7 @@ func (t *teamPanel) entered(s *syncer, e *engine.Engine, note *widget.Label, sec
 
 func (t *teamPanel) joinCard() fyne.CanvasObject {
 	u := t.ui
-	return widget.NewCard(u.T("Join a team"),
+	return card(u.T("Join a team"),
 		u.T("For a new, empty vault. An admin of the team gives you an invite code in person, or over a channel you both trust. Paste it here."),
 		container.NewVBox(t.code, container.NewHBox(t.join), t.joinNote))
 }
@@ -309,7 +309,7 @@ func joinTeam(ctx context.Context, v *storage.Vault, code *wire.InviteCode, cfg 
 // what happens next.
 func (t *teamPanel) waitingCard() fyne.CanvasObject {
 	u := t.ui
-	return widget.NewCard(u.T("Waiting for approval"), "", container.NewVBox(
+	return card(u.T("Waiting for approval"), "", container.NewVBox(
 		t.waiting,
 		widget.NewLabel(u.T("Safety number of this device:")),
 		t.safety,
@@ -322,7 +322,7 @@ func (t *teamPanel) waitingCard() fyne.CanvasObject {
 
 // aboutCard shows the team, the relay and this device.
 func (t *teamPanel) aboutCard() fyne.CanvasObject {
-	return widget.NewCard(t.ui.T("Team"), "", t.about)
+	return card(t.ui.T("Team"), "", t.about)
 }
 
 // show shows the facts of a team.
@@ -354,7 +354,7 @@ func (t *teamPanel) show(f *syncFacts) {
 }
 
 func (t *teamPanel) rosterCard() fyne.CanvasObject {
-	return widget.NewCard(t.ui.T("Devices in the team"), "", container.NewVBox(t.roster, t.rosterNote))
+	return card(t.ui.T("Devices in the team"), "", container.NewVBox(t.roster, t.rosterNote))
 }
 
 // showRoster lists the members: fingerprint, role, status; admins can
@@ -434,7 +434,7 @@ func (t *teamPanel) withEngine(problem *widget.Label, call func(context.Context,
 
 func (t *teamPanel) inviteCard() fyne.CanvasObject {
 	u := t.ui
-	return widget.NewCard(u.T("Invite a device"), u.T("Each new device needs its own invite code."),
+	return card(u.T("Invite a device"), u.T("Each new device needs its own invite code."),
 		container.NewVBox(container.NewHBox(t.invite), t.inviteCode, container.NewHBox(t.copyCode), t.inviteHelp, t.inviteNote))
 }
 
@@ -457,7 +457,7 @@ func (t *teamPanel) makeInvite() {
 
 func (t *teamPanel) applicantsCard() fyne.CanvasObject {
 	u := t.ui
-	return widget.NewCard(u.T("Devices waiting to join"), "",
+	return card(u.T("Devices waiting to join"), "",
 		container.NewVBox(t.applicants, container.NewHBox(t.checkJoins), t.joinsNote))
 }
 

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/letapis/letapis/storage/record"
@@ -135,6 +136,19 @@ func spin(a *widget.Activity, on bool) {
 	}
 	a.Stop()
 	a.Hide()
+}
+
+// card makes a card whose subtitle (if any) wraps: Fyne draws a card's
+// subtitle on one line, and a long one (or its translation) would widen the
+// window past the screen.
+func card(title, subtitle string, content fyne.CanvasObject) *widget.Card {
+	if subtitle != "" {
+		text := widget.NewLabel(subtitle)
+		text.Wrapping = fyne.TextWrapWord
+		text.Importance = widget.LowImportance
+		content = container.NewVBox(text, content)
+	}
+	return widget.NewCard(title, "", content)
 }
 
 // heading makes a bold label. It does not wrap, so it keeps its width in
