@@ -366,7 +366,7 @@ func (v *Vault) loadLists() error {
 		v.opts.Logger.Warn("the lists need rebuilding, which waits until the vault is unlocked with more free disk space")
 		return nil
 	}
-	v.opts.Logger.Info("building the lists from the records (once, after an upgrade)")
+	v.opts.Logger.Info("the list entries are missing or of another format; building them from the records")
 	return v.rebuildLists()
 }
 
