@@ -22,6 +22,7 @@ import (
 // 100,000 records never opens a record:
 //
 //	kind/<kind>/<id>       the record's Summary, compact binary (appendSummary)
+//	count/<kind>           how many summaries of the kind there are (JSON number)
 //	links/<id>             the ids its body refers to (record.Refs), comma-separated
 //	back/<target>/<id>     the same links seen from their target; the value is the kind of record id
 //	meta/lists             listsFormat, written once the entries above are complete
@@ -30,6 +31,7 @@ import (
 // another format, gets them rebuilt from the records at unlock; a summary
 // that does not decode makes List rebuild them all.
 const (
+	pfxCount = "count/"
 	pfxLinks = "links/"
 	pfxBack  = "back/"
 	keyLists = "meta/lists"
@@ -38,7 +40,7 @@ const (
 // listsFormat is stored under meta/lists once the entries are complete. It
 // names their encoding and the collation tables of the people's sort keys:
 // when either changes, the entries are rebuilt.
-const listsFormat = "1 cldr-" + collate.CLDRVersion
+const listsFormat = "2 cldr-" + collate.CLDRVersion
 
 // summaryFormat is the first byte of every stored summary.
 const summaryFormat = 1
@@ -49,6 +51,21 @@ const (
 	flagConflict
 	flagApprox
 )
+
+// countKey is the store key of the number of summaries of kind k. List
+// checks that it read as many: Badger's iterator cannot report a table
+// block that fails its checksum, and would otherwise end a damaged list
+// early without an error.
+func countKey(k record.Kind) []byte { return key(pfxCount, string(k)) }
+
+// addCount changes the number of summaries of kind k by delta.
+func addCount(txn *badger.Txn, k record.Kind, delta int) error {
+	var n int
+	if _, err := getJSON(txn, countKey(k), &n); err != nil {
+		return err
+	}
+	return setJSON(txn, countKey(k), n+delta)
+}
 
 // summaryKey is the store key of the summary of record id of kind k.
 func summaryKey(k record.Kind, id string) []byte { return key(pfxKind, string(k), "/", id) }
@@ -267,7 +284,9 @@ func (v *Vault) List(k record.Kind, fn func(Summary) bool) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 		defer it.Close()
 		var s Summary
+		listed := 0
 		for it.Rewind(); it.Valid(); it.Next() {
+			listed++
 			item := it.Item()
 			kind, id := k, string(item.Key()[len(prefix):])
 			if k == "" {
@@ -281,7 +300,7 @@ func (v *Vault) List(k record.Kind, fn func(Summary) bool) error {
 				return nil
 			}
 		}
-		return nil
+		return checkCount(txn, k, listed)
 	})
 	if errors.Is(err, errBadSummary) {
 		v.opts.Logger.Warn("a list entry is damaged; rebuilding the lists from the records")
@@ -346,6 +365,27 @@ func (v *Vault) Linked(id string) ([]Summary, error) {
 	return out, nil
 }
 
+// checkCount reports ErrDamaged if listed, the number of summaries of kind
+// k ("" for every kind) a complete pass read, is not the number stored.
+func checkCount(txn *badger.Txn, k record.Kind, listed int) error {
+	kinds := []record.Kind{k}
+	if k == "" {
+		kinds = record.Kinds
+	}
+	want := 0
+	for _, kk := range kinds {
+		var n int
+		if _, err := getJSON(txn, countKey(kk), &n); err != nil {
+			return err
+		}
+		want += n
+	}
+	if listed != want {
+		return fmt.Errorf("%w: read %d list entries of %d; part of the store cannot be read", ErrDamaged, listed, want)
+	}
+	return nil
+}
+
 // loadLists checks at unlock that the list entries are complete and of
 // this version's format, and rebuilds them otherwise. A vault unlocked
 // read-only cannot rebuild: its lists may then lack what newer versions
@@ -396,7 +436,7 @@ func (v *Vault) rebuildLists() error {
 	drop := v.db.NewWriteBatch()
 	defer drop.Cancel()
 	err := v.db.View(func(txn *badger.Txn) error {
-		for _, p := range []string{pfxKind, pfxLinks, pfxBack} {
+		for _, p := range []string{pfxKind, pfxLinks, pfxBack, pfxCount} {
 			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(p)})
 			for it.Rewind(); it.Valid(); it.Next() {
 				if err := drop.Delete(it.Item().KeyCopy(nil)); err != nil {
@@ -416,6 +456,7 @@ func (v *Vault) rebuildLists() error {
 	}
 	put := v.db.NewWriteBatch()
 	defer put.Cancel()
+	counts := map[record.Kind]int{}
 	err = v.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxRecord), PrefetchValues: true, PrefetchSize: 16})
 		defer it.Close()
@@ -428,6 +469,7 @@ func (v *Vault) rebuildLists() error {
 			if r.Deleted {
 				continue
 			}
+			counts[r.Kind]++
 			if err := putListEntries(put, &r); err != nil {
 				return err
 			}
@@ -438,7 +480,14 @@ func (v *Vault) rebuildLists() error {
 		err = put.Flush()
 	}
 	if err == nil {
-		err = v.db.Update(func(txn *badger.Txn) error { return setJSON(txn, []byte(keyLists), listsFormat) })
+		err = v.db.Update(func(txn *badger.Txn) error {
+			for k, n := range counts {
+				if err := setJSON(txn, countKey(k), n); err != nil {
+					return err
+				}
+			}
+			return setJSON(txn, []byte(keyLists), listsFormat)
+		})
 	}
 	if err != nil {
 		return wrap(err)

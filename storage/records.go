@@ -578,11 +578,25 @@ func (v *Vault) setIndexes(txn *badger.Txn, r *Record) error {
 	if err := setLinks(txn, r.ID, r.Kind, body); err != nil {
 		return err
 	}
+	if _, err := txn.Get(summaryKey(r.Kind, r.ID)); errors.Is(err, badger.ErrKeyNotFound) {
+		if err := addCount(txn, r.Kind, 1); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
 	return txn.Set(summaryKey(r.Kind, r.ID), appendSummary(nil, &s))
 }
 
 // dropIndexes removes what setIndexes wrote for a record being deleted.
 func (v *Vault) dropIndexes(txn *badger.Txn, r *Record) error {
+	if _, err := txn.Get(summaryKey(r.Kind, r.ID)); err == nil {
+		if err := addCount(txn, r.Kind, -1); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, badger.ErrKeyNotFound) {
+		return err
+	}
 	if err := txn.Delete(summaryKey(r.Kind, r.ID)); err != nil {
 		return err
 	}
