@@ -12,10 +12,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/letapis/letapis/internal/logbuf"
 	"github.com/letapis/letapis/sync/relay"
 	"github.com/letapis/letapis/sync/wire"
 )
@@ -122,24 +122,7 @@ func blob(seed string, n int) (id string, data []byte) {
 	return hex.EncodeToString(sum[:]), data
 }
 
-// logBuffer collects a client's log lines, at every level.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+// debugLogger logs at every level into logs.
+func debugLogger(logs *logbuf.Buffer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/letapis/letapis/internal/logbuf"
 	"github.com/letapis/letapis/sync/wire"
 )
 
@@ -122,10 +123,10 @@ func TestRetries(t *testing.T) {
 	r := newRelay(t)
 	f := &faults{next: r}
 	url := serve(t, f)
-	var logs logBuffer
+	var logs logbuf.Buffer
 	const maxRetries, maxBackoff = 4, 20 * time.Millisecond
 	tweak := func(cfg *Config) {
-		cfg.Logger = logs.logger()
+		cfg.Logger = debugLogger(&logs)
 		cfg.MaxRetries, cfg.MaxBackoff = maxRetries, maxBackoff
 		cfg.Timeout = 300 * time.Millisecond // for the stall; every other answer is quick
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/letapis/letapis/internal/logbuf"
 	"github.com/letapis/letapis/sync/wire"
 )
 
@@ -63,7 +64,7 @@ func (panicky) Device(_ context.Context, _, pseudonym string) (Device, error) {
 }
 
 func TestPanicsBecomeBare500s(t *testing.T) {
-	var logs lockedBuffer
+	var logs logbuf.Buffer
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	srv := New(panicky{}, Options{Key: key, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	pseudonym := newName()
@@ -94,7 +95,7 @@ func (failing) ReadLog(context.Context, string, uint64, int) ([]wire.Entry, uint
 func TestInternalErrorsAreLoggedNotTold(t *testing.T) {
 	r := newTestRelay(t, Options{})
 	member := r.newTeam().newMember()
-	var logs lockedBuffer
+	var logs logbuf.Buffer
 	srv := New(failing{r.store}, Options{Key: r.srv.opts.Key, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	rec := httptest.NewRecorder()
 	srv.ServeHTTP(rec, member.request(http.MethodGet, "/log", nil, time.Now()))

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/letapis/letapis/internal/logbuf"
 	"github.com/letapis/letapis/sync/wire"
 )
 
@@ -31,7 +32,7 @@ type testRelay struct {
 	srv    *Server
 	url    string
 	client *http.Client
-	logs   *lockedBuffer
+	logs   *logbuf.Buffer
 
 	mu      sync.Mutex
 	secrets []string // what the log must not contain
@@ -39,7 +40,7 @@ type testRelay struct {
 
 func newTestRelay(tb testing.TB, opts Options) *testRelay {
 	tb.Helper()
-	r := &testRelay{tb: tb, dir: tb.TempDir(), logs: &lockedBuffer{}}
+	r := &testRelay{tb: tb, dir: tb.TempDir(), logs: &logbuf.Buffer{}}
 	log := slog.New(slog.NewJSONHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	r.store = openBadger(tb, r.dir, log)
 	tb.Cleanup(r.checkLogs) // after the server below is closed
@@ -87,24 +88,6 @@ func (r *testRelay) checkLogs() {
 			r.tb.Errorf("the relay's log contains %q", s)
 		}
 	}
-}
-
-// lockedBuffer is a log destination for concurrent requests.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // roundTrip sends req and returns the response status and body.
