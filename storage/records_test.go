@@ -296,8 +296,28 @@ func forgedRevision(v *Vault, seq uint64) envelope.Revision {
 }
 
 // TestReceiveBatchChecksEachEnvelope: in one batch, every bad envelope is
-// quarantined with its reason and every good one around it is applied.
+// quarantined with its reason and every good one around it is applied,
+// whether the batch is received at once or opened first (as the sync
+// engine does, a batch ahead of the vault).
 func TestReceiveBatchChecksEachEnvelope(t *testing.T) {
+	for name, receive := range batchReceivers {
+		t.Run(name, func(t *testing.T) { checkEachEnvelope(t, receive) })
+	}
+}
+
+// batchReceivers are the two ways of receiving a batch.
+var batchReceivers = map[string]func(*Vault, [][]byte) ([]Outcome, error){
+	"ReceiveBatch": (*Vault).ReceiveBatch,
+	"OpenBatch then ReceiveOpened": func(v *Vault, cts [][]byte) ([]Outcome, error) {
+		b, err := v.OpenBatch(cts)
+		if err != nil {
+			return nil, err
+		}
+		return v.ReceiveOpened(b)
+	},
+}
+
+func checkEachEnvelope(t *testing.T, receive func(*Vault, [][]byte) ([]Outcome, error)) {
 	v := newVault(t)
 	genuine, cases := forgeries(t, v)
 	seal := func(rev envelope.Revision) []byte {
@@ -325,7 +345,7 @@ func TestReceiveBatchChecksEachEnvelope(t *testing.T) {
 	add(Quarantined, seal(forgedRevision(v, 2001))) // second's sequence number, used in this batch
 
 	before := countEnvelopes(t, v)
-	outs, err := v.ReceiveBatch(batch)
+	outs, err := receive(v, batch)
 	if err != nil || !slices.Equal(outs, want) {
 		t.Fatalf("outcomes %v, %v; want %v", outs, err, want)
 	}

@@ -304,21 +304,26 @@ func (v *Vault) changeTeam(what string, fn func(*TeamState)) error {
 	})
 }
 
-// HasEnvelope reports whether the vault stores the envelope with this id.
-func (v *Vault) HasEnvelope(id string) (bool, error) {
-	found := false
+// MissingEnvelopes returns those of ids that the vault does not store, in
+// their order.
+func (v *Vault) MissingEnvelopes(ids []string) ([]string, error) {
+	var missing []string
 	err := v.view(func(txn *badger.Txn) error {
-		_, err := txn.Get(key(pfxEnvelope, id))
-		if err == nil {
-			found = true
-			return nil
+		for _, id := range ids {
+			_, err := txn.Get(key(pfxEnvelope, id))
+			switch {
+			case errors.Is(err, badger.ErrKeyNotFound):
+				missing = append(missing, id)
+			case err != nil:
+				return err
+			}
 		}
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return nil
-		}
-		return err
+		return nil
 	})
-	return found, err
+	if err != nil {
+		return nil, fmt.Errorf("look up envelopes: %w", err)
+	}
+	return missing, nil
 }
 
 // Receive verifies an envelope from the relay (or an import) and stores it.
@@ -353,18 +358,66 @@ func (v *Vault) Receive(ct []byte) (Outcome, error) {
 // outcomes of the envelopes before that one are returned with it, and
 // the rest were not received.
 func (v *Vault) ReceiveBatch(cts [][]byte) (outs []Outcome, err error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	var total int64
-	for _, ct := range cts {
-		total += int64(len(ct))
+	return v.receiveBatch(newIncoming(cts))
+}
+
+// Opened is a batch of envelopes decrypted and signature-checked by
+// OpenBatch, to be received by ReceiveOpened. Nothing of it is trusted or
+// stored yet.
+type Opened struct {
+	ins []*incoming
+}
+
+// OpenBatch decrypts envelopes and verifies their signatures in parallel
+// on every core, with the keys the vault holds now, without holding up
+// writes to the vault: a caller can open the next batch while the vault
+// stores the one before (ReceiveOpened). Everything that depends on the
+// vault's state (roster membership, sequence numbers, keys received
+// meanwhile) is checked by ReceiveOpened.
+func (v *Vault) OpenBatch(cts [][]byte) (*Opened, error) {
+	v.mu.RLock()
+	if v.db == nil {
+		v.mu.RUnlock()
+		return nil, fmt.Errorf("receive envelopes: %w", ErrLocked)
 	}
-	if err := v.writable(4 * total); err != nil {
-		return nil, fmt.Errorf("receive envelopes: %w", err)
+	ids := v.identities()
+	v.mu.RUnlock()
+	ins := newIncoming(cts)
+	openParallel(ins, ids)
+	return &Opened{ins: ins}, nil
+}
+
+// ReceiveOpened receives a batch opened by OpenBatch as ReceiveBatch
+// receives its envelopes: outs[i] says what became of the i-th. An
+// envelope that could not be decrypted with the keys of the time is
+// tried again with the vault's current keys.
+func (v *Vault) ReceiveOpened(b *Opened) (outs []Outcome, err error) {
+	for _, in := range b.ins {
+		if in.undecryptable() {
+			in.err = nil // the keys may have come since
+		}
 	}
+	return v.receiveBatch(b.ins)
+}
+
+func newIncoming(cts [][]byte) []*incoming {
 	ins := make([]*incoming, len(cts))
 	for i, ct := range cts {
 		ins[i] = &incoming{ct: ct, id: envelope.IDOf(ct).String()}
+	}
+	return ins
+}
+
+// receiveBatch is ReceiveBatch for envelopes that may have been opened.
+func (v *Vault) receiveBatch(ins []*incoming) (outs []Outcome, err error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var total int64
+	for _, in := range ins {
+		total += int64(len(in.ct))
+	}
+	if err := v.writable(4 * total); err != nil {
+		return nil, fmt.Errorf("receive envelopes: %w", err)
 	}
 	outs, changedKeys, err := v.receiveAll(ins)
 	if err == nil && changedKeys {
@@ -401,7 +454,7 @@ func (v *Vault) receive(in *incoming) (out Outcome, changedKeys bool, err error)
 	var reject error
 	err = v.writeRecords(func(txn *badger.Txn) error {
 		var err error
-		out, changedKeys, reject, err = v.receiveIn(txn, in)
+		out, changedKeys, reject, err = v.receiveIn(txn, in, &rosterReads{})
 		return err
 	})
 	if err != nil {
@@ -454,9 +507,10 @@ func (v *Vault) receiveAll(ins []*incoming) (outs []Outcome, changedKeys bool, e
 func (v *Vault) receiveChunk(ins []*incoming) (outs []Outcome, changedKeys bool, err error) {
 	err = v.writeRecords(func(txn *badger.Txn) error {
 		outs, changedKeys = nil, false
+		roster := &rosterReads{}
 		for size := 0; len(outs) < len(ins) && size < importChunkBytes && !changedKeys; {
 			in := ins[len(outs)]
-			out, keys, reject, err := v.receiveIn(txn, in)
+			out, keys, reject, err := v.receiveIn(txn, in, roster)
 			if err != nil {
 				return err
 			}
@@ -493,23 +547,30 @@ func (v *Vault) openAll(ins []*incoming) {
 	var todo []*incoming
 	_ = v.db.View(func(txn *badger.Txn) error {
 		for _, in := range ins {
+			if in.o != nil || in.err != nil {
+				continue
+			}
 			if _, err := txn.Get(key(pfxEnvelope, in.id)); err != nil {
 				todo = append(todo, in) // on a read error, opening does no harm
 			}
 		}
 		return nil
 	})
-	ids := v.identities()
+	openParallel(todo, v.identities())
+}
+
+// openParallel opens ins with ids on every core.
+func openParallel(ins []*incoming, ids []age.Identity) {
 	next := make(chan *incoming)
 	var wg gosync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
+	for range min(runtime.GOMAXPROCS(0), len(ins)) {
 		wg.Go(func() {
 			for in := range next {
 				in.open(ids)
 			}
 		})
 	}
-	for _, in := range todo {
+	for _, in := range ins {
 		next <- in
 	}
 	close(next)
@@ -518,8 +579,9 @@ func (v *Vault) openAll(ins []*incoming) {
 
 // receiveIn receives an envelope inside txn, opening it first unless
 // that was done. reject, if not nil, is why it must be quarantined (the
-// caller does that) and out is then meaningless.
-func (v *Vault) receiveIn(txn *badger.Txn, in *incoming) (out Outcome, changedKeys bool, reject, err error) {
+// caller does that) and out is then meaningless. roster holds what txn's
+// earlier envelopes read of the roster.
+func (v *Vault) receiveIn(txn *badger.Txn, in *incoming, roster *rosterReads) (out Outcome, changedKeys bool, reject, err error) {
 	if _, err := txn.Get(key(pfxEnvelope, in.id)); err == nil {
 		return Duplicate, false, nil, nil
 	}
@@ -531,7 +593,7 @@ func (v *Vault) receiveIn(txn *badger.Txn, in *incoming) (out Outcome, changedKe
 	case in.err != nil:
 		return 0, false, in.err, nil
 	}
-	out, changedKeys, pending, reject, err := v.verifyAndApply(txn, in.o, in.ct)
+	out, changedKeys, pending, reject, err := v.verifyAndApply(txn, in.o, in.ct, roster)
 	switch {
 	case err != nil || reject != nil:
 		return 0, false, reject, err
@@ -545,17 +607,20 @@ func (v *Vault) receiveIn(txn *badger.Txn, in *incoming) (out Outcome, changedKe
 // and its sequence number against what the author sent before, then
 // applies it. reject is the reason to quarantine it; pending means "not
 // yet".
-func (v *Vault) verifyAndApply(txn *badger.Txn, o *envelope.Opened, ct []byte) (out Outcome, changedKeys, pending bool, reject, err error) {
+func (v *Vault) verifyAndApply(txn *badger.Txn, o *envelope.Opened, ct []byte, roster *rosterReads) (out Outcome, changedKeys, pending bool, reject, err error) {
 	rev := &o.Revision
-	var team TeamState
-	inTeam, err := getJSON(txn, []byte(keyTeam), &team)
+	if rev.Kind == kindRoster || rev.Kind == kindKey {
+		// They may change what roster holds, even when rejected.
+		defer roster.forget()
+	}
+	team, inTeam, err := roster.teamState(txn)
 	if err != nil {
 		return 0, false, false, nil, err
 	}
 	if !inTeam && !rev.Author.Equal(v.DeviceKey()) {
 		return 0, false, false, fmt.Errorf("author %s is not a member of this vault", Fingerprint(rev.Author)), nil
 	}
-	author, err := member(txn, rev.Author)
+	author, err := roster.member(txn, rev.Author)
 	if err != nil {
 		return 0, false, false, nil, err
 	}
@@ -593,7 +658,7 @@ func (v *Vault) verifyAndApply(txn *badger.Txn, o *envelope.Opened, ct []byte) (
 		}
 		return Applied, true, false, nil, applyRoster(txn, &e)
 	case kindKey:
-		reject, err := v.applyGrant(txn, &team, author, o)
+		reject, err := v.applyGrant(txn, team, author, o)
 		if reject != nil || err != nil {
 			return 0, false, false, reject, err
 		}
@@ -620,6 +685,49 @@ func (v *Vault) verifyAndApply(txn *badger.Txn, o *envelope.Opened, ct []byte) (
 	}
 	return Applied, false, false, nil, nil
 }
+
+// rosterReads keeps what the envelopes received in one transaction read of
+// the team state and the roster, so that each reads them once. Only roster
+// changes and key grants alter them; each of those ends its transaction
+// (receiveChunk) and empties the rosterReads (forget).
+type rosterReads struct {
+	read    bool
+	inTeam  bool
+	team    TeamState
+	members map[string]*Member
+}
+
+// teamState returns the team state and whether the vault is in a team.
+func (c *rosterReads) teamState(txn *badger.Txn) (*TeamState, bool, error) {
+	if !c.read {
+		found, err := getJSON(txn, []byte(keyTeam), &c.team)
+		if err != nil {
+			return nil, false, err
+		}
+		c.read, c.inTeam = true, found
+	}
+	return &c.team, c.inTeam, nil
+}
+
+// member returns the roster entry of device, nil if it has none.
+func (c *rosterReads) member(txn *badger.Txn, device ed25519.PublicKey) (*Member, error) {
+	k := string(device)
+	if m, ok := c.members[k]; ok {
+		return m, nil
+	}
+	m, err := member(txn, device)
+	if err != nil {
+		return nil, err
+	}
+	if c.members == nil {
+		c.members = map[string]*Member{}
+	}
+	c.members[k] = m
+	return m, nil
+}
+
+// forget drops what c read.
+func (c *rosterReads) forget() { *c = rosterReads{} }
 
 // applyGrant installs the audience keys (and, on joining, the roster) of a
 // key grant addressed to this device.

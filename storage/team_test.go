@@ -445,3 +445,40 @@ func TestDeletedUnsentRevisionLeavesNoGap(t *testing.T) {
 		}
 	}
 }
+
+// TestReceiveOpenedUsesKeysReceivedMeanwhile: an envelope opened before
+// the key it is sealed to reached the vault (the sync engine opens a batch
+// while the vault stores the one before) is opened again when it is
+// received, and applied, not kept pending.
+func TestReceiveOpenedUsesKeysReceivedMeanwhile(t *testing.T) {
+	_, vs := newTeam(t, 3)
+	a, b, c := vs[0], vs[1], vs[2]
+	if err := a.Expel(c.DeviceKey()); err != nil {
+		t.Fatal(err)
+	}
+	secret := mustAdd(t, a, &record.Note{Text: "sealed to the new audience key"})
+	out, err := a.Outbox(1 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cts [][]byte
+	for _, o := range out {
+		cts = append(cts, o.CT)
+	}
+	rotation, note := cts[:len(cts)-1], cts[len(cts)-1:]
+
+	early, err := b.OpenBatch(note) // before B holds the new key
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ReceiveBatch(rotation); err != nil {
+		t.Fatal(err)
+	}
+	outs, err := b.ReceiveOpened(early)
+	if err != nil || !slices.Equal(outs, []Outcome{Applied}) {
+		t.Fatalf("outcomes %v, %v; want the note applied with the key received meanwhile", outs, err)
+	}
+	if _, err := b.Get(secret.ID); err != nil {
+		t.Fatal(err)
+	}
+}

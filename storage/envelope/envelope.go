@@ -192,16 +192,21 @@ func Seal(rev Revision, key ed25519.PrivateKey, recipients ...age.Recipient) ([]
 // ErrUndecryptable, ErrUnsupportedVersion, ErrMalformed or ErrBadSignature
 // when any of that fails, and never returns partial content.
 func Open(ciphertext []byte, identities ...age.Identity) (*Opened, error) {
-	r, err := age.Decrypt(bytes.NewReader(ciphertext), identities...)
+	// Decrypted at a known size, straight into one buffer: age's
+	// streaming reader would allocate two 64 KiB chunk buffers for it.
+	r, size, err := age.DecryptReaderAt(bytes.NewReader(ciphertext), int64(len(ciphertext)), identities...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUndecryptable, err)
 	}
-	plain, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUndecryptable, err)
-	}
-	if len(plain) > MaxSize {
+	if size > MaxSize {
 		return nil, fmt.Errorf("%w: plaintext larger than %d bytes", ErrMalformed, MaxSize)
+	}
+	plain := make([]byte, size)
+	if n, err := r.ReadAt(plain, 0); n < len(plain) {
+		if err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, fmt.Errorf("%w: %w", ErrUndecryptable, err)
 	}
 	rev, err := Parse(plain)
 	if err != nil {

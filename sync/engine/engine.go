@@ -4,10 +4,10 @@
 // the background whenever the relay answers, and reports what it does as
 // Events for the user interface.
 //
-// Every envelope received is verified by the vault (storage.Vault.ReceiveBatch)
-// before anything is stored; one that fails is quarantined there and does
-// not stop the rest. The engine itself trusts the relay for nothing but
-// availability.
+// Every envelope received is decrypted and verified by the vault
+// (storage.Vault.OpenBatch, then ReceiveOpened) before anything is
+// stored; one that fails is quarantined there and does not stop the rest.
+// The engine itself trusts the relay for nothing but availability.
 package engine
 
 import (
@@ -34,6 +34,7 @@ const (
 	pushBatch      = 500
 	askMissingFrom = 16 // envelopes in a batch from which the relay is asked what it lacks
 	pageSize       = 1000
+	openBatch      = 250 // envelopes opened and received together
 	workers        = 4
 )
 
@@ -331,50 +332,128 @@ func (e *Engine) sendEnvelopes(ctx context.Context, r *Report) error {
 	}
 }
 
-// receive reads the log from the vault's cursor to the head. Envelopes
-// are fetched in parallel and received in log order; the cursor moves
-// after each page.
+// opened is a part of the relay's log, fetched and opened: the envelopes
+// the vault lacked among its entries up to log position last, decrypted
+// and verified (storage.Vault.OpenBatch), in log order.
+type opened struct {
+	batch *storage.Opened
+	last  uint64
+	err   error
+}
+
+// receive reads the log from the vault's cursor to the head. Pages of the
+// log are fetched and their envelopes opened in the background, a batch
+// of openBatch ahead of the vault, which receives them in log order (so
+// that a roster change comes before what it admits). The cursor moves past
+// a batch once the vault has stored it.
 func (e *Engine) receive(ctx context.Context, r *Report) error {
-	for {
-		team, err := e.vault.Team()
+	team, err := e.vault.Team()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	batches := make(chan opened, 1)
+	go e.fetchLog(ctx, team.Cursor, batches)
+	defer func() {
+		cancel()
+		for range batches { // until fetchLog has returned
+		}
+	}()
+	for b := range batches {
+		if b.err != nil {
+			return b.err
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		outs, err := e.vault.ReceiveOpened(b.batch)
+		for _, out := range outs {
+			switch out {
+			case storage.Quarantined:
+				r.Quarantined++
+				e.log.Warn("an envelope from the relay failed verification and was quarantined")
+			case storage.Applied:
+				r.Received++
+			}
+		}
 		if err != nil {
 			return err
 		}
-		page, err := e.client.Log(ctx, team.Cursor, pageSize, 0)
-		if err != nil {
-			return err
-		}
-		if len(page.Entries) == 0 {
-			return nil
-		}
-		if err := e.receivePage(ctx, page.Entries, r); err != nil {
-			return err
-		}
-		last := page.Entries[len(page.Entries)-1].Seq
-		if err := e.vault.SetCursor(last); err != nil {
+		if err := e.vault.SetCursor(b.last); err != nil {
 			return err
 		}
 		e.update(func(ev *Event) { ev.Received, ev.Quarantined = r.Received, r.Quarantined })
-		if last >= page.Head {
-			return nil // at the head: no need to ask again
+	}
+	return ctx.Err()
+}
+
+// fetchLog reads the log from cursor to the head, page by page, fetches
+// the envelopes the vault lacks and opens them, openBatch at a time, for
+// receive. It sends an error as the last batch, and closes out when it
+// ends.
+func (e *Engine) fetchLog(ctx context.Context, cursor uint64, out chan<- opened) {
+	defer close(out)
+	send := func(b opened) bool {
+		select {
+		case out <- b:
+			return b.err == nil
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for {
+		page, err := e.client.Log(ctx, cursor, pageSize, 0)
+		if err != nil {
+			send(opened{err: err})
+			return
+		}
+		if len(page.Entries) == 0 {
+			return
+		}
+		byID, err := e.fetchPage(ctx, page.Entries)
+		if err != nil {
+			send(opened{err: err})
+			return
+		}
+		var cts [][]byte
+		for i, en := range page.Entries {
+			if ct, ok := byID[en.ID]; ok {
+				cts = append(cts, ct)
+				delete(byID, en.ID)
+			}
+			if len(cts) == openBatch || i == len(page.Entries)-1 {
+				b, err := e.vault.OpenBatch(cts)
+				if !send(opened{batch: b, last: en.Seq, err: err}) {
+					return
+				}
+				cts = nil
+			}
+		}
+		cursor = page.Entries[len(page.Entries)-1].Seq
+		if cursor >= page.Head {
+			return // at the head: no need to ask again
 		}
 	}
 }
 
-func (e *Engine) receivePage(ctx context.Context, entries []wire.Entry, r *Report) error {
-	// Envelopes small enough come in batches, in log order; any larger
-	// one alone.
+// fetchPage downloads the envelopes of entries that the vault lacks, by id.
+func (e *Engine) fetchPage(ctx context.Context, entries []wire.Entry) (map[string][]byte, error) {
+	ids := make([]string, len(entries))
+	sizes := make(map[string]int64, len(entries))
+	for i, en := range entries {
+		ids[i], sizes[en.ID] = en.ID, en.Size
+	}
+	missing, err := e.vault.MissingEnvelopes(ids)
+	if err != nil {
+		return nil, err
+	}
+	// Envelopes small enough come in batches; any larger one alone.
 	var batched, alone []string
-	for _, en := range entries {
-		have, err := e.vault.HasEnvelope(en.ID)
-		switch {
-		case err != nil:
-			return err
-		case have:
-		case wire.BatchSize(int(en.Size)) <= wire.MaxBatchSize:
-			batched = append(batched, en.ID)
-		default:
-			alone = append(alone, en.ID)
+	for _, id := range missing {
+		if wire.BatchSize(int(sizes[id])) <= wire.MaxBatchSize {
+			batched = append(batched, id)
+		} else {
+			alone = append(alone, id)
 		}
 	}
 	cts, err := e.client.FetchBlobs(ctx, batched)
@@ -383,9 +462,9 @@ func (e *Engine) receivePage(ctx context.Context, entries []wire.Entry, r *Repor
 		// a time, to find out which.
 		alone, batched, cts = append(alone, batched...), nil, nil
 	} else if err != nil {
-		return err
+		return nil, err
 	}
-	byID := make(map[string][]byte, len(alone))
+	byID := make(map[string][]byte, len(missing))
 	var mu gosync.Mutex
 	err = parallel(ctx, alone, func(id string) error {
 		ct, err := e.get(ctx, id, wire.MaxBlobSize)
@@ -398,31 +477,12 @@ func (e *Engine) receivePage(ctx context.Context, entries []wire.Entry, r *Repor
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for i, id := range batched {
 		byID[id] = cts[i]
 	}
-	// Received in log order, so that a roster change comes before what
-	// it admits.
-	ordered := make([][]byte, 0, len(byID))
-	for _, en := range entries {
-		if ct, ok := byID[en.ID]; ok {
-			ordered = append(ordered, ct)
-			delete(byID, en.ID)
-		}
-	}
-	outs, err := e.vault.ReceiveBatch(ordered)
-	for _, out := range outs {
-		switch out {
-		case storage.Quarantined:
-			r.Quarantined++
-			e.log.Warn("an envelope from the relay failed verification and was quarantined")
-		case storage.Applied:
-			r.Received++
-		}
-	}
-	return err
+	return byID, nil
 }
 
 // fetchFiles downloads the attachment files received records refer to,
