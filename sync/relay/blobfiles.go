@@ -65,7 +65,6 @@ func (f *blobFiles) writeFile(path string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
 	_, err = tmp.Write(data)
 	if err == nil {
 		err = tmp.Sync()
@@ -73,10 +72,13 @@ func (f *blobFiles) writeFile(path string, data []byte) error {
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return err
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
 	}
-	return os.Rename(tmp.Name(), path)
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
 }
 
 // open opens the file of a blob of size bytes, checking that it is whole.
