@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/letapis/letapis/internal/dirsync"
 )
 
 // writeFileAtomic replaces path with data so that after a crash the file
@@ -42,17 +44,7 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 }
 
 // syncDir makes a rename or removal in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !isSyncUnsupported(err) {
-		return err
-	}
-	return nil
-}
+var syncDir = dirsync.Sync
 
 // shred overwrites the start of a file with random bytes, syncs it and
 // removes it. For an age file, destroying the header destroys the wrapped

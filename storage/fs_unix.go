@@ -3,8 +3,6 @@
 package storage
 
 import (
-	"errors"
-
 	"golang.org/x/sys/unix"
 )
 
@@ -16,8 +14,4 @@ func freeSpace(path string) (uint64, error) {
 		return 0, err
 	}
 	return uint64(st.Bavail) * uint64(st.Bsize), nil // Bavail is int64 on some systems
-}
-
-func isSyncUnsupported(err error) bool {
-	return errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOTSUP)
 }

@@ -19,7 +19,3 @@ func freeSpace(path string) (uint64, error) {
 	}
 	return avail, nil
 }
-
-// Directories cannot be synced on Windows; renames are durable there once
-// the file itself is flushed.
-func isSyncUnsupported(error) bool { return true }

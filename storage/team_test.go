@@ -60,7 +60,10 @@ func (l *fakeLog) moveBlobs(t *testing.T, vs ...*Vault) {
 		up, _ := v.BlobsToSend()
 		for _, b := range up {
 			for i, id := range b.Parts {
-				p, err := v.ReadPart(b, i)
+				p, err := v.ReadPart(b, i, nil)
+				if err == nil {
+					err = b.Check(i, p)
+				}
 				if err != nil {
 					t.Fatal(err)
 				}

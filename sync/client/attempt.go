@@ -37,8 +37,7 @@ func (a *attempts) RoundTrip(req *http.Request) (*http.Response, error) {
 	watchdog := time.AfterFunc(first, func() { cancel(errStalled) })
 	out := req.WithContext(ctx)
 	if req.Body != nil && req.Body != http.NoBody {
-		out.Body = &meteredBody{body: req.Body, ctx: ctx, count: &a.stats.sent, moved: func() { watchdog.Reset(first) },
-			ended: callOf(req.Context()).sent}
+		out.Body = &meteredBody{body: req.Body, ctx: ctx, count: &a.stats.sent, moved: func() { watchdog.Reset(first) }}
 	}
 
 	resp, err := a.next.RoundTrip(out)
@@ -85,7 +84,6 @@ type meteredBody struct {
 	count *atomic.Int64
 	moved func()
 	done  func() // on Close; nil for request bodies, closed by the transport
-	ended func() // on reaching the end of the body; may be nil
 }
 
 func (b *meteredBody) Read(p []byte) (int, error) {
@@ -94,10 +92,7 @@ func (b *meteredBody) Read(p []byte) (int, error) {
 		b.count.Add(int64(n))
 		b.moved()
 	}
-	switch {
-	case err == io.EOF && b.ended != nil:
-		b.ended()
-	case err != nil && err != io.EOF:
+	if err != nil && err != io.EOF {
 		err = stallCause(b.ctx, err)
 	}
 	return n, err

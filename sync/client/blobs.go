@@ -15,16 +15,21 @@ import (
 
 // PutBlob stores data on the relay under id, which must be its SHA-256 in
 // hex (the relay checks, and refuses a mismatch with ErrRejected). Storing
-// a blob the relay already has is harmless.
+// a blob the relay already has is harmless. data is not hashed here: the
+// request's digest is taken from id, so a caller that has just checked
+// data against id (as storage.Vault.ReadPart does) hashes it once.
 func (c *Client) PutBlob(ctx context.Context, id string, data []byte) error {
 	return c.PutBlobSent(ctx, id, data, nil)
 }
 
-// PutBlobSent is PutBlob that calls sent, if not nil, each time an
-// attempt has handed the whole blob to the connection, while the relay
-// may still be storing it: the moment to begin sending the next blob, so
-// that sending one overlaps with storing the other. sent may be called
-// again if the attempt fails and is retried.
+// PutBlobSent is PutBlob that calls sent, if not nil, when the relay says
+// (102 Processing) that it has an attempt's whole blob, while it still
+// checks and stores it: the moment to begin sending the next blob, so that
+// sending one overlaps with storing the other, and a cut of the link finds
+// only the blob on its way not on the relay. sent may be called again if
+// the attempt fails and is retried, and not at all by a relay (or a proxy
+// before it) that does not say so: the caller then begins the next blob
+// when PutBlobSent returns.
 func (c *Client) PutBlobSent(ctx context.Context, id string, data []byte, sent func()) error {
 	const op = "upload a blob"
 	switch {
@@ -33,7 +38,11 @@ func (c *Client) PutBlobSent(ctx context.Context, id string, data []byte, sent f
 	case len(data) > wire.MaxBlobSize:
 		return fmt.Errorf("%s: %d bytes, more than the %d a relay accepts", op, len(data), wire.MaxBlobSize)
 	}
-	_, err := c.do(ctx, &call{op: op, method: http.MethodPut, url: c.team + "/blobs/" + id, signed: true, blob: data, sent: sent})
+	sum, err := hex.DecodeString(id)
+	if err != nil {
+		return fmt.Errorf("%s: the blob id is malformed: %w", op, err)
+	}
+	_, err = c.do(ctx, &call{op: op, method: http.MethodPut, url: c.team + "/blobs/" + id, signed: true, blob: data, sum: sum, sent: sent})
 	return err
 }
 

@@ -2,12 +2,15 @@ package client
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -23,7 +26,8 @@ type call struct {
 	signed bool          // sign with the device's auth key
 	send   wire.Message  // JSON request body, validated before it is sent
 	blob   []byte        // or an opaque request body
-	sent   func()        // if set, called when an attempt has read the whole body
+	sum    []byte        // the SHA-256 of blob if the caller has it, else nil
+	sent   func()        // if set, called when the relay has an attempt's whole body
 	header http.Header   // more request headers
 	wait   time.Duration // how long the relay may hold the request (long poll)
 	recv   wire.Message  // where to decode a JSON answer; nil discards it
@@ -69,7 +73,11 @@ func (c *Client) exchange(ctx context.Context, k *call) (*http.Response, error) 
 	if len(body) > 0 {
 		raw = body
 	}
-	req, err := retryablehttp.NewRequestWithContext(context.WithValue(ctx, callKey{}, k), k.method, k.url, raw)
+	ctx = context.WithValue(ctx, callKey{}, k)
+	if k.sent != nil {
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{Got1xxResponse: k.got1xx})
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, k.method, k.url, raw)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +86,11 @@ func (c *Client) exchange(ctx context.Context, k *call) (*http.Response, error) 
 	if len(body) > 0 {
 		req.Header.Set("Content-Type", contentType)
 	}
-	req.Header.Set(wire.HeaderDigest, wire.Digest(body))
+	if len(k.sum) == sha256.Size && k.send == nil {
+		req.Header.Set(wire.HeaderDigest, wire.DigestOf([sha256.Size]byte(k.sum)))
+	} else {
+		req.Header.Set(wire.HeaderDigest, wire.Digest(body))
+	}
 	if k.signed {
 		wire.SignRequest(req.Request, c.cfg.Pseudonym, c.cfg.AuthKey, time.Now())
 	}
@@ -93,6 +105,15 @@ func (c *Client) exchange(ctx context.Context, k *call) (*http.Response, error) 
 		return nil, relayError(resp)
 	}
 	return resp, nil
+}
+
+// got1xx calls k.sent when the relay says, with 102 Processing, that it
+// has the whole body.
+func (k *call) got1xx(code int, _ textproto.MIMEHeader) error {
+	if code == http.StatusProcessing {
+		k.sent()
+	}
+	return nil
 }
 
 // read is the response handler: inside the retry loop it reads a

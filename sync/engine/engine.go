@@ -216,11 +216,18 @@ func (e *Engine) sendFiles(ctx context.Context, r *Report) error {
 	return nil
 }
 
-// sendParts uploads the parts of f that the relay lacks, in order, two at
-// a time but sending one at a time: a part's upload begins when the one
-// before has gone out, while the relay still stores it. A cut therefore
-// finds at most one part half sent; the one before it is stored, or is
-// whole on its way.
+// partsStoring is how many parts of a file may be on their way to the
+// relay or being stored by it at once. One is sent at a time; the others
+// wait for the relay's fsyncs, which overlap and share commits when
+// several parts are being stored.
+const partsStoring = 4
+
+// sendParts uploads the parts of f that the relay lacks, in order,
+// partsStoring at a time but sending one at a time: a part's upload begins
+// when the one before has gone out, while the relay still stores it. A
+// cut therefore finds at most one part half sent; those before it are
+// stored, or are whole on their way. The buffers of stored parts are
+// reused for the next ones.
 func (e *Engine) sendParts(ctx context.Context, f storage.BlobTransfer, lacks map[string]bool) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -228,15 +235,21 @@ func (e *Engine) sendParts(ctx context.Context, f storage.BlobTransfer, lacks ma
 		wg      gosync.WaitGroup
 		mu      gosync.Mutex
 		moved   int64
-		done    = len(f.Parts) - len(lacks) // parts on the relay
-		storing = make(chan struct{}, 2)    // parts on their way or being stored
-		sending = make(chan struct{}, 1)    // parts on their way
+		done    = len(f.Parts) - len(lacks)         // parts on the relay
+		storing = make(chan struct{}, partsStoring) // parts on their way or being stored
+		sending = make(chan struct{}, 1)            // parts on their way
+		spare   = make(chan []byte, partsStoring+1) // buffers of stored parts
 	)
 	for i, id := range f.Parts {
 		if !lacks[id] {
 			continue
 		}
-		data, err := e.vault.ReadPart(f, i)
+		var buf []byte
+		select {
+		case buf = <-spare:
+		default:
+		}
+		data, err := e.vault.ReadPart(f, i, buf)
 		if err != nil {
 			cancel(err)
 			break
@@ -253,7 +266,7 @@ func (e *Engine) sendParts(ctx context.Context, f storage.BlobTransfer, lacks ma
 			sent := gosync.OnceFunc(func() { <-sending })
 			defer sent()
 			if err := e.client.PutBlobSent(ctx, id, data, sent); err != nil {
-				cancel(err)
+				cancel(refusal(f, i, data, err))
 				return
 			}
 			mu.Lock()
@@ -262,10 +275,29 @@ func (e *Engine) sendParts(ctx context.Context, f storage.BlobTransfer, lacks ma
 			p := Progress{Upload: true, Part: done, Of: len(f.Parts), BytesMoved: moved}
 			mu.Unlock()
 			e.update(func(ev *Event) { ev.File = &p })
+			// The relay has read the whole part: nothing reads data now.
+			select {
+			case spare <- data:
+			default:
+			}
 		})
 	}
 	wg.Wait()
 	return context.Cause(ctx)
+}
+
+// refusal explains the failed upload of part i of f, read as data: if
+// the relay found that it does not match its id, and neither does data,
+// the attachment's file in the vault is damaged (storage.ErrIntegrity)
+// rather than the part on its way.
+func refusal(f storage.BlobTransfer, i int, data []byte, err error) error {
+	var werr *wire.Error
+	if errors.As(err, &werr) && werr.Code == wire.CodeHashMismatch {
+		if cerr := f.Check(i, data); cerr != nil {
+			return cerr
+		}
+	}
+	return err
 }
 
 // acquire takes a place in sem, or reports false if ctx ends first.

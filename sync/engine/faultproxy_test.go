@@ -76,7 +76,7 @@ func importAttachment(t testing.TB, v *storage.Vault, seed uint64, size int64) a
 		if f.Blob != body.(*record.Attachment).Blob {
 			continue
 		}
-		last, err := v.ReadPart(f, len(f.Parts)-1)
+		last, err := v.ReadPart(f, len(f.Parts)-1, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -50,7 +50,8 @@ func describePanic(v any) string {
 	return fmt.Sprintf("value of type %T", v)
 }
 
-// recorder notes the status and size of a response.
+// recorder notes the final status and size of a response (not an interim
+// 1xx one such as 102 Processing).
 type recorder struct {
 	http.ResponseWriter
 	status int
@@ -58,7 +59,7 @@ type recorder struct {
 }
 
 func (r *recorder) WriteHeader(status int) {
-	if r.status == 0 {
+	if r.status == 0 && status >= 200 {
 		r.status = status
 	}
 	r.ResponseWriter.WriteHeader(status)

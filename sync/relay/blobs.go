@@ -1,12 +1,14 @@
 package relay
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/letapis/letapis/sync/wire"
@@ -20,14 +22,99 @@ func blobID(c *call) (string, error) {
 	return id, nil
 }
 
-func (s *Server) putBlob(w http.ResponseWriter, c *call) error {
+// received tells the client, with 102 Processing, that the relay has a
+// blob's whole body, before it checks and stores it: a client sending the
+// parts of a file one after another begins the next then (see
+// client.PutBlobSent), and a cut of the link loses at most the part on
+// its way, never one the relay has. Until the request ends, the blob is
+// in flight (see blobsInFlight).
+func (s *Server) received(w http.ResponseWriter, c *call) error {
 	id, err := blobID(c)
 	if err != nil {
 		return err
 	}
-	if sum := sha256.Sum256(c.body); hex.EncodeToString(sum[:]) != id {
+	c.ended = append(c.ended, s.inFlight.begin(c.team, id))
+	w.WriteHeader(http.StatusProcessing)
+	return nil
+}
+
+// blobsInFlight are the blobs whose whole body the relay has and is still
+// checking and storing. The question which blobs the relay lacks waits
+// for them, so that a client that resumes at once after a cut of the link
+// is not told to send again the parts that the relay received and was
+// storing when the link broke.
+type blobsInFlight struct {
+	mu sync.Mutex
+	m  map[string]*flight // by team/id
+}
+
+// flight is one blob in flight, in n requests; done is closed when the
+// last ends.
+type flight struct {
+	n    int
+	done chan struct{}
+}
+
+// begin marks a team's blob in flight until the returned func is called.
+func (b *blobsInFlight) begin(team, id string) (end func()) {
+	k := team + "/" + id
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.m == nil {
+		b.m = map[string]*flight{}
+	}
+	f := b.m[k]
+	if f == nil {
+		f = &flight{done: make(chan struct{})}
+		b.m[k] = f
+	}
+	f.n++
+	return func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if f.n--; f.n == 0 {
+			close(f.done)
+			delete(b.m, k)
+		}
+	}
+}
+
+// wait returns when none of a team's blobs ids is in flight, or ctx ends.
+func (b *blobsInFlight) wait(ctx context.Context, team string, ids []string) error {
+	var pending []chan struct{}
+	b.mu.Lock()
+	for _, id := range ids {
+		if f := b.m[team+"/"+id]; f != nil {
+			pending = append(pending, f.done)
+		}
+	}
+	b.mu.Unlock()
+	for _, done := range pending {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// contentAddressed checks that a blob's body is what its id says, from
+// the hash taken once for the request's digest and this check.
+func contentAddressed(_ http.ResponseWriter, c *call) error {
+	id, err := blobID(c)
+	if err != nil {
+		return err
+	}
+	if sum := c.bodySum(); hex.EncodeToString(sum[:]) != id {
 		return wire.Errorf(wire.CodeHashMismatch, "the blob's SHA-256 is not its id: it was damaged on the way; send it again")
 	}
+	return nil
+}
+
+// putBlob stores a blob that contentAddressed has checked.
+func (s *Server) putBlob(w http.ResponseWriter, c *call) error {
+	id := c.PathValue("id")
 	created, err := s.store.PutBlob(c.Context(), c.team, id, c.body, s.opts.QuotaBytes)
 	if err != nil {
 		return s.storeError(c, err, len(c.body))
@@ -75,6 +162,9 @@ func (s *Server) missingBlobs(w http.ResponseWriter, c *call) error {
 	var req wire.IDs
 	if err := wire.DecodeBytes(c.body, &req); err != nil {
 		return err
+	}
+	if err := s.inFlight.wait(c.Context(), c.team, req.IDs); err != nil {
+		return fmt.Errorf("wait for blobs being stored: %w", err)
 	}
 	missing, err := s.store.MissingBlobs(c.Context(), c.team, req.IDs)
 	if err != nil {

@@ -2,7 +2,13 @@ package relay
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"io"
 	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -217,4 +223,92 @@ func TestFetchBlobs(t *testing.T) {
 		{"an unknown blob", asking(small, absent), http.StatusNotFound, wire.CodeNotFound},
 		{"first too large for a batch", asking(huge, small), http.StatusRequestEntityTooLarge, wire.CodeTooLarge},
 	})
+}
+
+// partUpload returns a relay, a member of a team and the member's signed
+// upload of an attachment part of 4 MiB.
+func partUpload(t *testing.T) (*testRelay, *device, []byte, *http.Request) {
+	r := newTestRelay(t, Options{})
+	member := r.newTeam().newMember()
+	part := randomBytes(4 << 20)
+	id := blobIDOf(part)
+	r.secret(id)
+	return r, member, part, member.request(http.MethodPut, "/blobs/"+id, part, time.Now())
+}
+
+// An attachment part is a file of its own on the relay, announced by 102
+// Processing once the relay has it whole, and served from the file.
+func TestPutLargeBlobAnnouncesReceiptAndKeepsAFile(t *testing.T) {
+	r, member, part, req := partUpload(t)
+	id := blobIDOf(part)
+	var interim []int
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		Got1xxResponse: func(code int, _ textproto.MIMEHeader) error {
+			interim = append(interim, code)
+			return nil
+		},
+	}))
+	status, body := r.send(req)
+	expect(t, status, body, http.StatusCreated, "")
+	if !slices.Equal(interim, []int{http.StatusProcessing}) {
+		t.Fatalf("interim answers %v, want one 102 Processing", interim)
+	}
+	if _, err := os.Stat(r.store.files.path(member.team, id)); err != nil {
+		t.Fatalf("the part is not a file of its own: %v", err)
+	}
+	status, got := member.do(http.MethodGet, "/blobs/"+id, nil)
+	expect(t, status, got, http.StatusOK, "")
+	if !bytes.Equal(got, part) {
+		t.Fatal("the part served differs from the part stored")
+	}
+}
+
+// A part damaged on its way, after the client signed it, is refused, and
+// nothing of it is kept.
+func TestPutBlobDamagedOnTheWayIsRefused(t *testing.T) {
+	r, member, part, req := partUpload(t)
+	id := blobIDOf(part)
+	damaged := bytes.Clone(part)
+	damaged[len(damaged)/2] ^= 0x01
+	req.Body = io.NopCloser(bytes.NewReader(damaged))
+	status, body := r.send(req)
+	expect(t, status, body, http.StatusUnprocessableEntity, wire.CodeHashMismatch)
+	if missing, err := r.store.MissingBlobs(t.Context(), member.team, []string{id}); err != nil || len(missing) != 1 {
+		t.Fatalf("missing after the refusal: %v, %v", missing, err)
+	}
+	if entries, err := os.ReadDir(r.store.files.dir); err != nil || len(entries) != 0 {
+		t.Fatalf("blob files after the refusal: %v, %v", entries, err)
+	}
+	if u, _ := r.store.Usage(t.Context(), member.team); u != 0 {
+		t.Fatalf("usage %d after the refusal", u)
+	}
+}
+
+// The question which blobs are missing waits for a blob in flight, so
+// that a part the relay has whole is not sent again.
+func TestMissingWaitsForBlobsInFlight(t *testing.T) {
+	var b blobsInFlight
+	end := b.begin("team", "a")
+	again := b.begin("team", "a")
+	waited := make(chan error, 1)
+	go func() { waited <- b.wait(t.Context(), "team", []string{"a", "b"}) }()
+	end()
+	select {
+	case err := <-waited:
+		t.Fatalf("wait returned (%v) while a request still stores the blob", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	again()
+	if err := <-waited; err != nil {
+		t.Fatal(err)
+	}
+	if err := b.wait(t.Context(), "other", []string{"a"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	b.begin("team", "c")
+	cancel()
+	if err := b.wait(ctx, "team", []string{"c"}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("wait with a cancelled context: %v", err)
+	}
 }

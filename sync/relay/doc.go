@@ -24,7 +24,10 @@
 //
 // Successful responses: register 201, join 202 (the device is pending),
 // invites 201 with a wire.Invite, approve and revoke 204, blob PUT 201 for
-// a new blob and 200 for one already stored, blob GET 200 or 206, a batch
+// a new blob and 200 for one already stored (after an interim 102
+// Processing once the relay has the whole body: the sender may begin the
+// next blob, and the question which blobs are missing waits until this
+// one is stored or refused), blob GET 200 or 206, a batch
 // fetch 200 with a batch of blobs (see wire.SplitBatch), the rest 200 with
 // a JSON body. Errors are JSON wire.Error values whose code
 // matches the HTTP status (see wire.Code); internal errors say nothing of

@@ -43,11 +43,12 @@ type Options struct {
 // Server is a relay: an http.Handler serving protocol version 1 (see
 // package wire) from a Store. It is safe for concurrent use.
 type Server struct {
-	store   Store
-	opts    Options
-	log     *slog.Logger
-	mux     *http.ServeMux
-	appends broadcast
+	store    Store
+	opts     Options
+	log      *slog.Logger
+	mux      *http.ServeMux
+	appends  broadcast
+	inFlight blobsInFlight
 
 	drain     chan struct{}
 	drainOnce sync.Once
@@ -93,7 +94,7 @@ func (s *Server) routes() *http.ServeMux {
 	m.Handle("GET /v1/teams/{team}/joins", s.signed(admin, msg, s.listJoins))
 	m.Handle("POST /v1/teams/{team}/devices/{pseudonym}/approve", s.signed(admin, msg, s.approve))
 	m.Handle("POST /v1/teams/{team}/devices/{pseudonym}/revoke", s.signed(admin, msg, s.revoke))
-	m.Handle("PUT /v1/teams/{team}/blobs/{id}", s.signed(member, blob, s.putBlob))
+	m.Handle("PUT /v1/teams/{team}/blobs/{id}", s.signed(member, blob, s.putBlob, s.received, contentAddressed))
 	m.Handle("POST /v1/teams/{team}/blobs", s.signed(member, wire.MaxBatchSize, s.putBlobs))
 	m.Handle("POST /v1/teams/{team}/blobs/missing", s.signed(member, msg, s.missingBlobs))
 	m.Handle("POST /v1/teams/{team}/blobs/fetch", s.signed(member, msg, s.fetchBlobs))

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -30,18 +31,21 @@ import (
 // likely a running relay, has the store open.
 var ErrLocked = errors.New("the relay store is in use by another process (is 'letapis-relay serve' running?)")
 
-// BadgerStore is a Store in an embedded Badger database.
+// BadgerStore is a Store in an embedded Badger database, with its large
+// blobs in files beside it.
 //
-// Blobs are Badger values rather than files, so that a blob, its size and
-// the team's usage change in one transaction, with no file beside the
-// database to fall out of step after a crash, and so that thousands of
-// small envelopes cost neither an inode nor an fsync each (writes are
-// group-committed). Every value over 1 KiB (every envelope and attachment
-// part) goes to the value log, written once: compactions of the LSM tree
-// move only keys and small records, never ciphertext. Blobs are never
-// deleted or rewritten, so the value log needs no garbage collection.
-// Nothing is compressed: ciphertext does not compress. The price is that
-// a blob is read into memory to be served, at most wire.MaxBlobSize.
+// Small blobs (envelopes) are Badger values rather than files, so that a
+// blob, its size and the team's usage change in one transaction, and so
+// that thousands of small envelopes cost neither an inode nor an fsync
+// each (writes are group-committed). Every value over 1 KiB goes to the
+// value log, written once: compactions of the LSM tree move only keys and
+// small records, never ciphertext. Blobs of fileBlobSize bytes or more
+// (attachment parts) are files in the directory "files", named by team
+// and id (see blobFiles), each written and synced before the transaction
+// that records its size and the team's usage, which is what makes it a
+// blob of the team. Blobs are never deleted or rewritten, so the value log
+// needs no garbage collection. Nothing is compressed: ciphertext does not
+// compress. A small blob is read into memory to be served; a file is not.
 //
 // All writes go through one group-committing writer (see batcher) with
 // SyncWrites on, so a write is on disk when its method returns.
@@ -51,7 +55,7 @@ var ErrLocked = errors.New("the relay store is in use by another process (is 'le
 //	team/T          teamRecord (JSON)
 //	dev/T/P         deviceRecord (JSON)
 //	inv/T/H         inviteRecord (JSON); H is the hex token hash
-//	blob/T/ID       the blob's bytes
+//	blob/T/ID       the blob's bytes, unless it is a file
 //	size/T/ID       its size (uint64)
 //	usage/T         bytes of the team's blobs (uint64)
 //	head/T          sequence number of the log's last entry (uint64)
@@ -61,9 +65,10 @@ var ErrLocked = errors.New("the relay store is in use by another process (is 'le
 //	                pseudonym and nonce, so that these short-lived records
 //	                do not say which devices were active when
 type BadgerStore struct {
-	db  *badger.DB
-	w   *batcher
-	log *slog.Logger
+	db    *badger.DB
+	w     *batcher
+	files *blobFiles
+	log   *slog.Logger
 }
 
 var _ Store = (*BadgerStore)(nil)
@@ -75,8 +80,9 @@ type BadgerOptions struct {
 	Logger *slog.Logger
 }
 
-// OpenBadgerStore opens the store in dir, creating it if needed. It
-// returns ErrLocked if another process has it open. Close it when done.
+// OpenBadgerStore opens the store in dir, creating it if needed, and
+// removes the blob files that no blob owns (left by a crash). It returns
+// ErrLocked if another process has it open. Close it when done.
 func OpenBadgerStore(dir string, opts BadgerOptions) (*BadgerStore, error) {
 	log := opts.Logger
 	if log == nil {
@@ -101,7 +107,33 @@ func OpenBadgerStore(dir string, opts BadgerOptions) (*BadgerStore, error) {
 		}
 		return nil, fmt.Errorf("open relay store in %s: %w", dir, err)
 	}
-	return &BadgerStore{db: db, w: newBatcher(db), log: log}, nil
+	s := &BadgerStore{db: db, w: newBatcher(db), log: log}
+	if err := s.openFiles(filepath.Join(dir, "files")); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open relay store in %s: blob files: %w", dir, err)
+	}
+	return s, nil
+}
+
+// openFiles opens the directory of blob files and clears it of files no
+// blob owns.
+func (s *BadgerStore) openFiles(dir string) error {
+	files, err := openBlobFiles(dir)
+	if err != nil {
+		return err
+	}
+	s.files = files
+	removed, err := files.removeStray(func(team, id string) (found bool, err error) {
+		err = s.db.View(func(txn *badger.Txn) error {
+			_, found, err = getUint(txn, key("size", team, id))
+			return err
+		})
+		return found, err
+	})
+	if removed > 0 {
+		s.log.Warn("removed blob files that no blob owns, left by a crash or a refused upload", "files", removed)
+	}
+	return err
 }
 
 // Close closes the database. Calls made after Close fail.
@@ -336,8 +368,12 @@ func (s *BadgerStore) PutBlob(ctx context.Context, team, id string, data []byte,
 	return n == 1, err
 }
 
-// PutBlobs implements Store.
+// PutBlobs implements Store. The large new blobs are written to files
+// first (see blobFiles), then all are recorded in one transaction.
 func (s *BadgerStore) PutBlobs(_ context.Context, team string, ids []string, blobs [][]byte, quota int64) (created int, err error) {
+	if err := s.putFiles(team, ids, blobs, quota); err != nil {
+		return 0, err
+	}
 	err = s.w.update(func(txn *badger.Txn) error {
 		created = 0
 		usage, _, err := getUint(txn, key("usage", team))
@@ -359,8 +395,10 @@ func (s *BadgerStore) PutBlobs(_ context.Context, team string, ids []string, blo
 				return ErrQuotaExceeded
 			}
 			usage += size
-			if err := txn.Set(key("blob", team, id), blobs[i]); err != nil {
-				return err
+			if size < fileBlobSize {
+				if err := txn.Set(key("blob", team, id), blobs[i]); err != nil {
+					return err
+				}
 			}
 			if err := txn.Set(key("size", team, id), u64(size)); err != nil {
 				return err
@@ -373,6 +411,42 @@ func (s *BadgerStore) PutBlobs(_ context.Context, team string, ids []string, blo
 		return txn.Set(key("usage", team), u64(usage))
 	})
 	return created, err
+}
+
+// putFiles writes the files of the blobs of at least fileBlobSize bytes
+// that the team lacks, unless they would take it over its quota. A blob
+// stored meanwhile by another request is written again, with the same
+// bytes: the rename replaces its file whole.
+func (s *BadgerStore) putFiles(team string, ids []string, blobs [][]byte, quota int64) error {
+	var bigIDs []string
+	var big [][]byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		usage, _, err := getUint(txn, key("usage", team))
+		if err != nil {
+			return err
+		}
+		for i, id := range ids {
+			if len(blobs[i]) < fileBlobSize || slices.Contains(bigIDs, id) {
+				continue
+			}
+			if _, found, err := getUint(txn, key("size", team, id)); err != nil || found {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			usage += uint64(len(blobs[i]))
+			if quota > 0 && usage > uint64(quota) {
+				return ErrQuotaExceeded
+			}
+			bigIDs, big = append(bigIDs, id), append(big, blobs[i])
+		}
+		return nil
+	})
+	if err != nil || len(bigIDs) == 0 {
+		return err
+	}
+	return s.files.write(team, bigIDs, big)
 }
 
 // MissingBlobs implements Store.
@@ -397,23 +471,12 @@ func (s *BadgerStore) MissingBlobs(_ context.Context, team string, ids []string)
 }
 
 // OpenBlob implements Store.
-func (s *BadgerStore) OpenBlob(_ context.Context, team, id string) (io.ReadSeekCloser, error) {
-	var data []byte
-	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(key("blob", team, id))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		data, err = item.ValueCopy(nil)
+func (s *BadgerStore) OpenBlob(_ context.Context, team, id string) (blob io.ReadSeekCloser, err error) {
+	err = s.db.View(func(txn *badger.Txn) error {
+		blob, err = s.blobReader(txn, team, id)
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return nopCloser{bytes.NewReader(data)}, nil
+	return blob, err
 }
 
 type nopCloser struct{ io.ReadSeeker }

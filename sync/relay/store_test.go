@@ -1,11 +1,14 @@
 package relay
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -432,5 +435,60 @@ func TestBadgerStoreSurvivesReopening(t *testing.T) {
 	}
 	if !s.Seen("p", "n", time.Now().Add(time.Minute)) {
 		t.Fatal("nonce forgotten across reopening: a restart would allow replays")
+	}
+}
+
+// Attachment parts are files beside the database: one that a crash left
+// before its blob was recorded is removed when the store opens, and one
+// over the quota is not written at all.
+func TestBadgerStoreBlobFiles(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openBadger(t, dir, nil)
+	team, _, err := NewTeam(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := randomBytes(4 << 20)
+	id := blobIDOf(part)
+	if created, err := s.PutBlob(ctx, team, id, part, 0); err != nil || !created {
+		t.Fatalf("put a part: %v, %v", created, err)
+	}
+	over := randomBytes(fileBlobSize)
+	if _, err := s.PutBlob(ctx, team, blobIDOf(over), over, int64(len(part))+1); !errors.Is(err, ErrQuotaExceeded) {
+		t.Fatalf("a part over the quota: %v, want ErrQuotaExceeded", err)
+	}
+	if entries, _ := os.ReadDir(s.files.dir); len(entries) != 1 {
+		t.Fatalf("%d blob files, want the one part's", len(entries))
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// What a crash leaves: a file half written, and a whole one whose
+	// blob was never recorded.
+	files := filepath.Join(dir, "files")
+	stray := []string{tmpPrefix + "123", team + "." + blobIDOf([]byte("never recorded"))}
+	for _, name := range stray {
+		if err := os.WriteFile(filepath.Join(files, name), []byte("ciphertext"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s = openBadger(t, dir, nil)
+	for _, name := range stray {
+		if _, err := os.Stat(filepath.Join(files, name)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("stray file %s after reopening: %v", name, err)
+		}
+	}
+	blob, err := s.OpenBlob(ctx, team, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blob.Close()
+	if got, err := io.ReadAll(blob); err != nil || !bytes.Equal(got, part) {
+		t.Fatalf("the part after reopening: %d bytes, %v", len(got), err)
+	}
+	if u, err := s.Usage(ctx, team); err != nil || u != int64(len(part)) {
+		t.Fatalf("usage %d, %v", u, err)
 	}
 }

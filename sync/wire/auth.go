@@ -38,8 +38,12 @@ var (
 )
 
 // Digest returns the Content-Digest header value for body.
-func Digest(body []byte) string {
-	sum := sha256.Sum256(body)
+func Digest(body []byte) string { return DigestOf(sha256.Sum256(body)) }
+
+// DigestOf returns the Content-Digest header value for a body whose
+// SHA-256 is sum, for a caller that already has it (a blob's id is its
+// SHA-256), so that a large body is hashed once.
+func DigestOf(sum [sha256.Size]byte) string {
 	return "sha-256=:" + base64.StdEncoding.EncodeToString(sum[:]) + ":"
 }
 
@@ -88,12 +92,19 @@ type NonceStore interface {
 // now, the nonce is fresh and the signature verifies with the key that
 // lookup returns for the pseudonym. It returns the pseudonym.
 func VerifyRequest(req *http.Request, body []byte, now time.Time, nonces NonceStore, lookup func(pseudonym string) (ed25519.PublicKey, error)) (string, error) {
+	return VerifyRequestSum(req, sha256.Sum256(body), now, nonces, lookup)
+}
+
+// VerifyRequestSum is VerifyRequest for a body whose SHA-256 the caller
+// has taken, to use it for more than the digest without hashing the body
+// twice.
+func VerifyRequestSum(req *http.Request, sum [sha256.Size]byte, now time.Time, nonces NonceStore, lookup func(pseudonym string) (ed25519.PublicKey, error)) (string, error) {
 	pseudonym := req.Header.Get(HeaderDevice)
 	sigText := req.Header.Get(HeaderSignature)
 	if pseudonym == "" || sigText == "" {
 		return "", ErrUnsigned
 	}
-	if req.Header.Get(HeaderDigest) != Digest(body) {
+	if req.Header.Get(HeaderDigest) != DigestOf(sum) {
 		return "", ErrBadDigest
 	}
 	created, err := strconv.ParseInt(req.Header.Get(HeaderCreated), 10, 64)

@@ -28,6 +28,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
 	"net/url"
 	"strings"
 	"sync"
@@ -465,7 +467,15 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, fault Kind, ok b
 		}
 		body = up
 	}
-	out, err := http.NewRequestWithContext(r.Context(), r.Method, u.String(), body)
+	// Pass on the relay's interim answers (102 Processing: it has the
+	// whole body), as a gateway does, while the final one is awaited.
+	ctx := httptrace.WithClientTrace(r.Context(), &httptrace.ClientTrace{
+		Got1xxResponse: func(code int, _ textproto.MIMEHeader) error {
+			w.WriteHeader(code)
+			return nil
+		},
+	})
+	out, err := http.NewRequestWithContext(ctx, r.Method, u.String(), body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
