@@ -13,11 +13,12 @@ import (
 // flipVault is a vault that TestStoreFileByteFlips made (60 synthetic
 // records: 40 people and 20 notes, under testPassphrase), kept with the
 // bytes of its one table that one trial flipped. Before unlock checked the
-// tables (checkTables), that trial unlocked, read 59 of the 60 records by
-// id and listed none, without an error: one flip damaged the block holding
+// tables (checkTables), that trial unlocked, read the records by id and
+// listed none, without an error: one flip damaged the block holding
 // count/note and count/person, which Badger's Get then answered as absent
 // (a count of 0), and another the block holding the first list entries,
-// which ended Badger's iterator before the first of them (0 listed).
+// which ended Badger's iterator before the first of them (0 listed). The
+// other two hit envelope blocks.
 const flipVault = "testdata/flipvault"
 
 // flipVaultFlips are that trial's flips in db/1/000002.sst: offset and
