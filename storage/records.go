@@ -303,11 +303,30 @@ const importChunkBytes = 1 << 20
 // overhead for the age header, the index entries and the history.
 func importCost(body int) int { return 3*body + 4096 }
 
-// Import saves many new records with one durable commit per chunk of
-// about a megabyte instead of one per record: the bulk path for imports
-// and generated data. Every body is validated before anything is saved.
-// If a commit fails, the records of earlier chunks stay saved and are
-// returned with the error.
+// importTxnBytes bounds what Import writes in one transaction, in
+// Badger's own accounting (importTxnCost), below its limit of 15% of
+// the memtable (2.4 MiB with openStore's 16 MiB).
+const importTxnBytes = 2 << 20
+
+// importTxnCost bounds what one imported record adds to a transaction in
+// Badger's accounting. Values of 1 KiB and more go to the value log and
+// count as 12-byte pointers (openStore), so each of the record's values
+// that grows with its body (view, list summary, search entry, links)
+// counts at most about 1 KiB, and the fixed ones (revision info, sequence
+// numbers, count, outbox) about 1 KiB together; each record it refers to
+// adds a back link. A quarter of the body is added so that a transaction
+// also holds a bounded amount of envelopes in memory until it commits.
+func importTxnCost(body, refs int) int { return 5<<10 + 96*refs + body/4 }
+
+// Import saves many new records with one durable commit per transaction
+// of up to importTxnBytes (hundreds of records) instead of one per
+// record: the bulk path for imports and generated data. Every body is
+// validated before anything is saved. The envelopes, most of an import's
+// work, are sealed on every core while the records already sealed are
+// written (see sealer). A transaction is written whole or not at all: if
+// a record fails, or a commit, the records of earlier transactions stay
+// saved and are returned with the error, which names the record (or the
+// transaction's records) that failed.
 func (v *Vault) Import(bodies []record.Body) ([]*Record, error) {
 	encoded := make([][]byte, len(bodies))
 	var total int64
@@ -327,80 +346,159 @@ func (v *Vault) Import(bodies []record.Body) ([]*Record, error) {
 	if err := v.recordsWritable(4 * total); err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
+	revs, err := v.importRevisions(bodies, encoded)
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	s := v.startSealing(bodies, revs)
+	defer s.stop()
 	saved := make([]*Record, 0, len(bodies))
 	for start := 0; start < len(bodies); {
-		end, size := start, 0
-		for end < len(bodies) && size < importChunkBytes {
-			size += importCost(len(encoded[end]))
-			end++
+		end := start + 1
+		for size := importTxnCost(len(encoded[start]), len(record.Refs(bodies[start]))); end < len(bodies); end++ {
+			if size += importTxnCost(len(encoded[end]), len(record.Refs(bodies[end]))); size > importTxnBytes {
+				break
+			}
 		}
+		failed := -1
+		var recs []*Record
 		err := v.writeRecords(func(txn *badger.Txn) error {
-			recs, err := v.importChunk(txn, bodies[start:end], encoded[start:end])
-			if err != nil {
-				return err
+			recs = make([]*Record, 0, end-start)
+			for i := start; i < end; i++ {
+				r, err := v.applyImported(txn, bodies[i], revs[i], s, i)
+				if err != nil {
+					failed = i
+					return err
+				}
+				recs = append(recs, r)
 			}
-			if err := setJSON(txn, []byte(keyClock), v.clock.Last()); err != nil {
-				return err
-			}
-			saved = append(saved, recs...)
-			return nil
+			return setJSON(txn, []byte(keyClock), v.clock.Last())
 		})
-		if err != nil {
+		switch {
+		case err != nil && failed >= 0:
+			return saved, fmt.Errorf("import: record %d: %w", failed+1, err)
+		case err != nil:
 			return saved, fmt.Errorf("import: records %d–%d: %w", start+1, end, err)
 		}
+		saved = append(saved, recs...)
 		start = end
 	}
 	return saved, nil
 }
 
-// importChunk writes one new record per body inside txn. The envelopes,
-// where the time goes, are sealed in parallel on every core; sequence
-// numbers and clock readings are assigned in order first.
-func (v *Vault) importChunk(txn *badger.Txn, bodies []record.Body, encoded [][]byte) ([]*Record, error) {
+// importRevisions makes the revisions of an import, one new record per
+// body, with this device's next sequence numbers and clock readings in
+// order. The caller holds v.mu, so that nothing else takes those numbers
+// until the import's revisions are written or abandoned.
+func (v *Vault) importRevisions(bodies []record.Body, encoded [][]byte) ([]*envelope.Revision, error) {
 	revs := make([]*envelope.Revision, len(bodies))
-	for i, b := range bodies {
-		if err := checkTerms(txn, b); err != nil {
-			return nil, err
+	err := v.db.View(func(txn *badger.Txn) error {
+		for i, b := range bodies {
+			var err error
+			if revs[i], err = v.newRevision(txn, NewID(), b.Kind(), envelope.OpPut, encoded[i], nil); err != nil {
+				return err
+			}
+			revs[i].Seq += uint64(i) // newRevision sees the sequence number before this import
 		}
-		var err error
-		if revs[i], err = v.newRevision(txn, NewID(), b.Kind(), envelope.OpPut, encoded[i], nil); err != nil {
-			return nil, err
-		}
-		revs[i].Seq += uint64(i) // newRevision sees the sequence number before this chunk
+		return nil
+	})
+	return revs, err
+}
+
+// applyImported waits for the envelope of imported revision i, rev,
+// checks the vocabulary codes of its body and applies it inside txn.
+// Codes are checked here, not before sealing, so that a Term imported
+// earlier in the same call counts.
+func (v *Vault) applyImported(txn *badger.Txn, b record.Body, rev *envelope.Revision, s *sealer, i int) (*Record, error) {
+	ct, id, err := s.sealed(i)
+	if err != nil {
+		return nil, err
 	}
-	cts := make([][]byte, len(revs))
-	ids := make([]envelope.ID, len(revs))
-	errs := make([]error, len(revs))
-	var wg sync.WaitGroup
-	next := make(chan int)
+	if err := checkTerms(txn, b); err != nil {
+		return nil, err
+	}
+	return v.applyOwn(txn, &envelope.Opened{ID: id, Revision: *rev}, ct, nil)
+}
+
+// sealer seals the envelopes of an import on every core, in order, while
+// the vault writes those already sealed: the sealing, which is most of an
+// import's work, then overlaps the writes and their fsyncs. It runs at
+// most sealAhead envelopes ahead of the writer, so that an import of any
+// size holds a bounded number of them.
+type sealer struct {
+	// done[i] is closed once revision i is sealed or failed.
+	done []chan struct{}
+	cts  [][]byte
+	ids  []envelope.ID
+	errs []error
+	// slots holds one token per envelope sealed but not yet taken.
+	slots chan struct{}
+	quit  chan struct{}
+	wg    sync.WaitGroup
+}
+
+// sealAhead is how many envelopes an import seals ahead of the writer.
+const sealAhead = 256
+
+// startSealing starts sealing revs. Stop the sealer when done with it.
+func (v *Vault) startSealing(bodies []record.Body, revs []*envelope.Revision) *sealer {
+	s := &sealer{
+		done:  make([]chan struct{}, len(revs)),
+		cts:   make([][]byte, len(revs)),
+		ids:   make([]envelope.ID, len(revs)),
+		errs:  make([]error, len(revs)),
+		slots: make(chan struct{}, sealAhead),
+		quit:  make(chan struct{}),
+	}
+	for i := range s.done {
+		s.done[i] = make(chan struct{})
+	}
+	jobs := make(chan int)
+	s.wg.Go(func() {
+		defer close(jobs)
+		for i := range revs {
+			select {
+			case s.slots <- struct{}{}:
+			case <-s.quit:
+				return
+			}
+			select {
+			case jobs <- i:
+			case <-s.quit:
+				return
+			}
+		}
+	})
 	for range runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for i := range next {
+		s.wg.Go(func() {
+			for i := range jobs {
 				to, err := v.recipientFor(bodies[i])
-				if err != nil {
-					errs[i] = err
-					continue
+				if err == nil {
+					s.cts[i], s.ids[i], err = envelope.Seal(*revs[i], v.signer, to)
 				}
-				cts[i], ids[i], errs[i] = envelope.Seal(*revs[i], v.signer, to)
+				s.errs[i] = err
+				close(s.done[i])
 			}
 		})
 	}
-	for i := range revs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	recs := make([]*Record, len(revs))
-	for i, rev := range revs {
-		var err error
-		if recs[i], err = v.applyOwn(txn, &envelope.Opened{ID: ids[i], Revision: *rev}, cts[i], nil); err != nil {
-			return nil, err
-		}
-	}
-	return recs, nil
+	return s
+}
+
+// sealed waits for the envelope of revision i and returns it: its
+// ciphertext and id, or why it could not be sealed. Take each envelope
+// once, in order.
+func (s *sealer) sealed(i int) ([]byte, envelope.ID, error) {
+	<-s.done[i]
+	<-s.slots
+	ct := s.cts[i]
+	s.cts[i] = nil // the transaction keeps it until it commits
+	return ct, s.ids[i], s.errs[i]
+}
+
+// stop stops sealing and waits for the sealing goroutines to end.
+func (s *sealer) stop() {
+	close(s.quit)
+	s.wg.Wait()
 }
 
 // writeRevision makes the next revision of record id by this device, seals
