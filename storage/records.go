@@ -308,15 +308,19 @@ func importCost(body int) int { return 3*body + 4096 }
 // the memtable (2.4 MiB with openStore's 16 MiB).
 const importTxnBytes = 2 << 20
 
-// importTxnCost bounds what one imported record adds to a transaction in
-// Badger's accounting. Values of 1 KiB and more go to the value log and
-// count as 12-byte pointers (openStore), so each of the record's values
-// that grows with its body (view, list summary, search entry, links)
-// counts at most about 1 KiB, and the fixed ones (revision info, sequence
-// numbers, count, outbox) about 1 KiB together; each record it refers to
-// adds a back link. A quarter of the body is added so that a transaction
-// also holds a bounded amount of envelopes in memory until it commits.
-func importTxnCost(body, refs int) int { return 5<<10 + 96*refs + body/4 }
+// importTxnCost bounds what one imported record of body bytes, referring
+// to refs records, adds to a transaction in Badger's accounting, where a
+// value of valueThreshold bytes or more counts as a 12-byte pointer to
+// the value log: about 1 KiB of small fixed entries (revision info,
+// sequence numbers, count, outbox), four values that grow with the body
+// (view, list summary, search entry, links), the envelope, and a back
+// link per record referred to. A quarter of the body is added so that a
+// transaction also holds a bounded amount of envelopes in memory until
+// it commits.
+func importTxnCost(body, refs int) int {
+	inline := func(n int) int { return min(n, valueThreshold) }
+	return 1<<10 + 4*inline(body+512) + inline(2*body+4096) + 96*refs + body/4
+}
 
 // Import saves many new records with one durable commit per transaction
 // of up to importTxnBytes (hundreds of records) instead of one per

@@ -405,6 +405,42 @@ func TestImportOfManySmallRecordsSplitsTransactions(t *testing.T) {
 	}
 }
 
+// TestImportTransactionsStayWithinBadgersLimit imports transactions full
+// of records whose values sit just under the value threshold, where
+// importTxnCost counts them in full, and of records with many links: a
+// cost that underestimates makes the import fail with ErrTxnTooBig.
+func TestImportTransactionsStayWithinBadgersLimit(t *testing.T) {
+	v := newVault(t)
+	victims := make([]string, 40)
+	for i := range victims {
+		victims[i] = mustAdd(t, v, &record.Person{Names: []record.Name{{Family: fmt.Sprint("Victim ", i)}}}).ID
+	}
+	shapes := map[string]func(i int) record.Body{
+		"notes": func(i int) record.Body {
+			return &record.Note{Text: strings.Repeat("word ", 100+i%100)}
+		},
+		"people with long names": func(i int) record.Body {
+			long := strings.Repeat("Мікалаеўскі-", 10+i%20)
+			return &record.Person{Names: []record.Name{
+				{Given: long, Patronymic: long, Family: long, Script: "be-cyrl"},
+				{Given: long, Family: long, Script: "ru-cyrl"},
+			}}
+		},
+		"incidents with many victims": func(i int) record.Body {
+			return &record.Incident{Type: "shizo", Victims: victims[:1+i%len(victims)], Description: strings.Repeat("x", i%900)}
+		},
+	}
+	for name, shape := range shapes {
+		bodies := make([]record.Body, 800)
+		for i := range bodies {
+			bodies[i] = shape(i)
+		}
+		if saved, err := v.Import(bodies); err != nil || len(saved) != len(bodies) {
+			t.Fatalf("Import of %d %s: %d saved, %v", len(bodies), name, len(saved), err)
+		}
+	}
+}
+
 // importNotes returns n notes of about 2 KiB, each naming its position,
 // so that an import of a few hundred spans several transactions.
 func importNotes(n int) []record.Body {

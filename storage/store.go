@@ -35,7 +35,7 @@ func openStore(dir string, key []byte, log *slog.Logger, readOnly bool) (*badger
 		// every read below, as table blocks' checksums are. A value
 		// replaced later (the view of an edited record) stays in the
 		// value log until the next purge rewrites the store.
-		WithValueThreshold(1 << 10).
+		WithValueThreshold(valueThreshold).
 		WithVerifyValueChecksum(true).
 		WithNumCompactors(2).
 		WithCompactL0OnClose(true).
@@ -61,6 +61,10 @@ func openStore(dir string, key []byte, log *slog.Logger, readOnly bool) (*badger
 	}
 	return db, nil
 }
+
+// valueThreshold is the size from which Badger keeps a value in its value
+// log, and only a pointer to it in its tables (openStore).
+const valueThreshold = 1 << 10
 
 // Store key prefixes; see the package documentation.
 const (
