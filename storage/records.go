@@ -294,13 +294,14 @@ func (v *Vault) change(id string, k record.Kind, op string, b record.Body, check
 }
 
 // importChunkBytes bounds the estimated bytes committed in one transaction
-// by Import, well below Badger's transaction size limit (15% of the
-// memtable).
+// by ReceiveBatch (receiveChunk), well below Badger's transaction size
+// limit (15% of the memtable). Import has its own bound, importTxnBytes.
 const importChunkBytes = 1 << 20
 
-// importCost estimates what one imported record of body bytes writes: the
+// importCost estimates what one received record of body bytes writes: the
 // body twice (envelope and view) padded and encrypted, plus a fixed
-// overhead for the age header, the index entries and the history.
+// overhead for the age header, the index entries and the history. It
+// counts every value in full, as if none went to the value log.
 func importCost(body int) int { return 3*body + 4096 }
 
 // importTxnBytes bounds what Import writes in one transaction, in
