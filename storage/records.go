@@ -304,36 +304,38 @@ const importChunkBytes = 1 << 20
 // counts every value in full, as if none went to the value log.
 func importCost(body int) int { return 3*body + 4096 }
 
-// importTxnBytes bounds what Import writes in one transaction, in
-// Badger's own accounting (importTxnCost), below its limit of 15% of
+// importTxnBytes is what Import first plans to write in one transaction,
+// in Badger's own accounting (importTxnCost), below its limit of 15% of
 // the memtable (2.4 MiB with openStore's 16 MiB).
 const importTxnBytes = 2 << 20
 
-// importTxnCost bounds what one imported record of body bytes, referring
-// to refs records, adds to a transaction in Badger's accounting, where a
-// value of valueThreshold bytes or more counts as a 12-byte pointer to
-// the value log: about 1 KiB of small fixed entries (revision info,
-// sequence numbers, count, outbox), four values that grow with the body
-// (view, list summary, search entry, links), the envelope, and a back
-// link per record referred to. A quarter of the body is added so that a
-// transaction also holds a bounded amount of envelopes in memory until
-// it commits.
+// importTxnCost estimates what one imported record of body bytes,
+// referring to refs records, adds to a transaction in Badger's
+// accounting, where a value of valueThreshold bytes or more counts as a
+// 12-byte pointer to the value log: small fixed entries (revision info,
+// sequence numbers, count, summary), the view, a back link per record
+// referred to. It is a typical figure, not a bound: a transaction that
+// turns out too big is written again smaller (see Import). A quarter of
+// the body is added so that a transaction holds a bounded amount of
+// envelopes in memory until it commits.
 func importTxnCost(body, refs int) int {
-	inline := func(n int) int { return min(n, valueThreshold) }
-	return 1<<10 + 4*inline(body+512) + inline(2*body+4096) + 96*refs + body/4
+	return 512 + min(body+256, valueThreshold) + 96*refs + body/4
 }
 
 // Import saves many new records with one durable commit per transaction
-// of up to importTxnBytes (hundreds of records) instead of one per
+// of up to importTxnBytes (a thousand notes of 2 KiB) instead of one per
 // record: the bulk path for imports and generated data. Every body is
 // validated before anything is saved. The envelopes, most of an import's
 // work, are sealed on every core while the records already sealed are
 // written (see sealer). A transaction is written whole or not at all: if
 // a record fails, or a commit, the records of earlier transactions stay
 // saved and are returned with the error, which names the record (or the
-// transaction's records) that failed.
+// transaction's records) that failed. A transaction that Badger finds
+// too big (ErrTxnTooBig) is dropped and its records written again in
+// smaller ones, planned from what fitted.
 func (v *Vault) Import(bodies []record.Body) ([]*Record, error) {
 	encoded := make([][]byte, len(bodies))
+	costs := make([]int, len(bodies))
 	var total int64
 	for i, b := range bodies {
 		if err := b.Validate(); err != nil {
@@ -343,6 +345,7 @@ func (v *Vault) Import(bodies []record.Body) ([]*Record, error) {
 		if encoded[i], err = json.Marshal(b); err != nil {
 			return nil, fmt.Errorf("import: record %d: encode: %w", i+1, err)
 		}
+		costs[i] = importTxnCost(len(encoded[i]), len(record.Refs(b)))
 		total += int64(len(encoded[i]))
 	}
 	v.waitIndex()
@@ -358,27 +361,23 @@ func (v *Vault) Import(bodies []record.Body) ([]*Record, error) {
 	s := v.startSealing(bodies, revs)
 	defer s.stop()
 	saved := make([]*Record, 0, len(bodies))
+	budget := importTxnBytes
 	for start := 0; start < len(bodies); {
-		end := start + 1
-		for size := importTxnCost(len(encoded[start]), len(record.Refs(bodies[start]))); end < len(bodies); end++ {
-			if size += importTxnCost(len(encoded[end]), len(record.Refs(bodies[end]))); size > importTxnBytes {
-				break
-			}
+		end, size := start+1, costs[start]
+		for ; end < len(bodies) && size+costs[end] <= budget; end++ {
+			size += costs[end]
 		}
-		failed := -1
-		var recs []*Record
-		err := v.writeRecords(func(txn *badger.Txn) error {
-			recs = make([]*Record, 0, end-start)
-			for i := start; i < end; i++ {
-				r, err := v.applyImported(txn, bodies[i], revs[i], s, i)
-				if err != nil {
-					failed = i
-					return err
-				}
-				recs = append(recs, r)
+		recs, failed, err := v.writeImported(bodies, revs, s, start, end)
+		if errors.Is(err, badger.ErrTxnTooBig) && failed > start {
+			// The records before the one that did not fit did: plan the
+			// transactions of this import a little smaller than they.
+			budget = 0
+			for _, c := range costs[start:failed] {
+				budget += c
 			}
-			return setJSON(txn, []byte(keyClock), v.clock.Last())
-		})
+			budget = budget * 9 / 10
+			continue
+		}
 		switch {
 		case err != nil && failed >= 0:
 			return saved, fmt.Errorf("import: record %d: %w", failed+1, err)
@@ -386,9 +385,29 @@ func (v *Vault) Import(bodies []record.Body) ([]*Record, error) {
 			return saved, fmt.Errorf("import: records %d–%d: %w", start+1, end, err)
 		}
 		saved = append(saved, recs...)
+		s.written(start, end)
 		start = end
 	}
 	return saved, nil
+}
+
+// writeImported writes imported records start to end in one durable
+// transaction. If a record fails, failed is its index.
+func (v *Vault) writeImported(bodies []record.Body, revs []*envelope.Revision, s *sealer, start, end int) (recs []*Record, failed int, err error) {
+	failed = -1
+	err = v.writeRecords(func(txn *badger.Txn) error {
+		recs = make([]*Record, 0, end-start)
+		for i := start; i < end; i++ {
+			r, err := v.applyImported(txn, bodies[i], revs[i], s, i)
+			if err != nil {
+				failed = i
+				return err
+			}
+			recs = append(recs, r)
+		}
+		return setJSON(txn, []byte(keyClock), v.clock.Last())
+	})
+	return recs, failed, err
 }
 
 // importRevisions makes the revisions of an import, one new record per
@@ -431,6 +450,8 @@ func (v *Vault) applyImported(txn *badger.Txn, b record.Body, rev *envelope.Revi
 // most sealAhead envelopes ahead of the writer, so that an import of any
 // size holds a bounded number of them.
 type sealer struct {
+	// taken is how many envelopes the writer has taken.
+	taken int
 	// done[i] is closed once revision i is sealed or failed.
 	done []chan struct{}
 	cts  [][]byte
@@ -490,15 +511,20 @@ func (v *Vault) startSealing(bodies []record.Body, revs []*envelope.Revision) *s
 }
 
 // sealed waits for the envelope of revision i and returns it: its
-// ciphertext and id, or why it could not be sealed. Take each envelope
-// once, in order.
+// ciphertext and id, or why it could not be sealed. Take the envelopes
+// in order; one taken before (its transaction was too big) is returned
+// again until written frees it.
 func (s *sealer) sealed(i int) ([]byte, envelope.ID, error) {
-	<-s.done[i]
-	<-s.slots
-	ct := s.cts[i]
-	s.cts[i] = nil // the transaction keeps it until it commits
-	return ct, s.ids[i], s.errs[i]
+	if i == s.taken {
+		<-s.done[i]
+		<-s.slots
+		s.taken++
+	}
+	return s.cts[i], s.ids[i], s.errs[i]
 }
+
+// written frees the envelopes of revisions start to end, now committed.
+func (s *sealer) written(start, end int) { clear(s.cts[start:end]) }
 
 // stop stops sealing and waits for the sealing goroutines to end.
 func (s *sealer) stop() {
