@@ -368,11 +368,15 @@ func (v *Vault) Import(bodies []record.Body) ([]*Record, error) {
 			size += costs[end]
 		}
 		recs, failed, err := v.writeImported(bodies, revs, s, start, end)
-		if errors.Is(err, badger.ErrTxnTooBig) && failed > start {
-			// The records before the one that did not fit did: plan the
-			// transactions of this import a little smaller than they.
+		fit := failed // the records before fit did fit
+		if fit < 0 {
+			fit = end // all did, the clock did not
+		}
+		if errors.Is(err, badger.ErrTxnTooBig) && fit > start {
+			// Plan the transactions of this import a little smaller
+			// than what fitted.
 			budget = 0
-			for _, c := range costs[start:failed] {
+			for _, c := range costs[start:fit] {
 				budget += c
 			}
 			budget = budget * 9 / 10
