@@ -294,22 +294,48 @@ func (v *Vault) change(id string, k record.Kind, op string, b record.Body, check
 }
 
 // importChunkBytes bounds the estimated bytes committed in one transaction
-// by Import, well below Badger's transaction size limit (15% of the
-// memtable).
+// by ReceiveBatch (receiveChunk), well below Badger's transaction size
+// limit (15% of the memtable). Import has its own bound, importTxnBytes.
 const importChunkBytes = 1 << 20
 
-// importCost estimates what one imported record of body bytes writes: the
+// importCost estimates what one received record of body bytes writes: the
 // body twice (envelope and view) padded and encrypted, plus a fixed
-// overhead for the age header, the index entries and the history.
+// overhead for the age header, the index entries and the history. It
+// counts every value in full, as if none went to the value log.
 func importCost(body int) int { return 3*body + 4096 }
 
-// Import saves many new records with one durable commit per chunk of
-// about a megabyte instead of one per record: the bulk path for imports
-// and generated data. Every body is validated before anything is saved.
-// If a commit fails, the records of earlier chunks stay saved and are
-// returned with the error.
+// importTxnBytes is what Import first plans to write in one transaction,
+// in Badger's own accounting (importTxnCost), below its limit of 15% of
+// the memtable (2.4 MiB with openStore's 16 MiB).
+const importTxnBytes = 2 << 20
+
+// importTxnCost estimates what one imported record of body bytes,
+// referring to refs records, adds to a transaction in Badger's
+// accounting, where a value of valueThreshold bytes or more counts as a
+// 12-byte pointer to the value log: small fixed entries (revision info,
+// sequence numbers, count, summary), the view, a back link per record
+// referred to. It is a typical figure, not a bound: a transaction that
+// turns out too big is written again smaller (see Import). A quarter of
+// the body is added so that a transaction holds a bounded amount of
+// envelopes in memory until it commits.
+func importTxnCost(body, refs int) int {
+	return 512 + min(body+256, valueThreshold) + 96*refs + body/4
+}
+
+// Import saves many new records with one durable commit per transaction
+// of up to importTxnBytes (a thousand notes of 2 KiB) instead of one per
+// record: the bulk path for imports and generated data. Every body is
+// validated before anything is saved. The envelopes, most of an import's
+// work, are sealed on every core while the records already sealed are
+// written (see sealer). A transaction is written whole or not at all: if
+// a record fails, or a commit, the records of earlier transactions stay
+// saved and are returned with the error, which names the record (or the
+// transaction's records) that failed. A transaction that Badger finds
+// too big (ErrTxnTooBig) is dropped and its records written again in
+// smaller ones, planned from what fitted.
 func (v *Vault) Import(bodies []record.Body) ([]*Record, error) {
 	encoded := make([][]byte, len(bodies))
+	costs := make([]int, len(bodies))
 	var total int64
 	for i, b := range bodies {
 		if err := b.Validate(); err != nil {
@@ -319,6 +345,7 @@ func (v *Vault) Import(bodies []record.Body) ([]*Record, error) {
 		if encoded[i], err = json.Marshal(b); err != nil {
 			return nil, fmt.Errorf("import: record %d: encode: %w", i+1, err)
 		}
+		costs[i] = importTxnCost(len(encoded[i]), len(record.Refs(b)))
 		total += int64(len(encoded[i]))
 	}
 	v.waitIndex()
@@ -327,80 +354,186 @@ func (v *Vault) Import(bodies []record.Body) ([]*Record, error) {
 	if err := v.recordsWritable(4 * total); err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
+	revs, err := v.importRevisions(bodies, encoded)
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	s := v.startSealing(bodies, revs)
+	defer s.stop()
 	saved := make([]*Record, 0, len(bodies))
+	budget := importTxnBytes
 	for start := 0; start < len(bodies); {
-		end, size := start, 0
-		for end < len(bodies) && size < importChunkBytes {
-			size += importCost(len(encoded[end]))
-			end++
+		end, size := start+1, costs[start]
+		for ; end < len(bodies) && size+costs[end] <= budget; end++ {
+			size += costs[end]
 		}
-		err := v.writeRecords(func(txn *badger.Txn) error {
-			recs, err := v.importChunk(txn, bodies[start:end], encoded[start:end])
-			if err != nil {
-				return err
+		recs, failed, err := v.writeImported(bodies, revs, s, start, end)
+		fit := failed // the records before fit did fit
+		if fit < 0 {
+			fit = end // all did, the clock did not
+		}
+		if errors.Is(err, badger.ErrTxnTooBig) && fit > start {
+			// Plan the transactions of this import a little smaller
+			// than what fitted.
+			budget = 0
+			for _, c := range costs[start:fit] {
+				budget += c
 			}
-			if err := setJSON(txn, []byte(keyClock), v.clock.Last()); err != nil {
-				return err
-			}
-			saved = append(saved, recs...)
-			return nil
-		})
-		if err != nil {
+			budget = budget * 9 / 10
+			continue
+		}
+		switch {
+		case err != nil && failed >= 0:
+			return saved, fmt.Errorf("import: record %d: %w", failed+1, err)
+		case err != nil:
 			return saved, fmt.Errorf("import: records %d–%d: %w", start+1, end, err)
 		}
+		saved = append(saved, recs...)
+		s.written(start, end)
 		start = end
 	}
 	return saved, nil
 }
 
-// importChunk writes one new record per body inside txn. The envelopes,
-// where the time goes, are sealed in parallel on every core; sequence
-// numbers and clock readings are assigned in order first.
-func (v *Vault) importChunk(txn *badger.Txn, bodies []record.Body, encoded [][]byte) ([]*Record, error) {
+// writeImported writes imported records start to end in one durable
+// transaction. If a record fails, failed is its index.
+func (v *Vault) writeImported(bodies []record.Body, revs []*envelope.Revision, s *sealer, start, end int) (recs []*Record, failed int, err error) {
+	failed = -1
+	err = v.writeRecords(func(txn *badger.Txn) error {
+		recs = make([]*Record, 0, end-start)
+		for i := start; i < end; i++ {
+			r, err := v.applyImported(txn, bodies[i], revs[i], s, i)
+			if err != nil {
+				failed = i
+				return err
+			}
+			recs = append(recs, r)
+		}
+		return setJSON(txn, []byte(keyClock), v.clock.Last())
+	})
+	return recs, failed, err
+}
+
+// importRevisions makes the revisions of an import, one new record per
+// body, with this device's next sequence numbers and clock readings in
+// order. The caller holds v.mu, so that nothing else takes those numbers
+// until the import's revisions are written or abandoned.
+func (v *Vault) importRevisions(bodies []record.Body, encoded [][]byte) ([]*envelope.Revision, error) {
 	revs := make([]*envelope.Revision, len(bodies))
-	for i, b := range bodies {
-		if err := checkTerms(txn, b); err != nil {
-			return nil, err
+	err := v.db.View(func(txn *badger.Txn) error {
+		for i, b := range bodies {
+			var err error
+			if revs[i], err = v.newRevision(txn, NewID(), b.Kind(), envelope.OpPut, encoded[i], nil); err != nil {
+				return err
+			}
+			revs[i].Seq += uint64(i) // newRevision sees the sequence number before this import
 		}
-		var err error
-		if revs[i], err = v.newRevision(txn, NewID(), b.Kind(), envelope.OpPut, encoded[i], nil); err != nil {
-			return nil, err
-		}
-		revs[i].Seq += uint64(i) // newRevision sees the sequence number before this chunk
+		return nil
+	})
+	return revs, err
+}
+
+// applyImported waits for the envelope of imported revision i, rev,
+// checks the vocabulary codes of its body and applies it inside txn.
+// Codes are checked here, not before sealing, so that a Term imported
+// earlier in the same call counts.
+func (v *Vault) applyImported(txn *badger.Txn, b record.Body, rev *envelope.Revision, s *sealer, i int) (*Record, error) {
+	ct, id, err := s.sealed(i)
+	if err != nil {
+		return nil, err
 	}
-	cts := make([][]byte, len(revs))
-	ids := make([]envelope.ID, len(revs))
-	errs := make([]error, len(revs))
-	var wg sync.WaitGroup
-	next := make(chan int)
+	if err := checkTerms(txn, b); err != nil {
+		return nil, err
+	}
+	return v.applyOwn(txn, &envelope.Opened{ID: id, Revision: *rev}, ct, nil)
+}
+
+// sealer seals the envelopes of an import on every core, in order, while
+// the vault writes those already sealed: the sealing, which is most of an
+// import's work, then overlaps the writes and their fsyncs. It runs at
+// most sealAhead envelopes ahead of the writer, so that an import of any
+// size holds a bounded number of them.
+type sealer struct {
+	// taken is how many envelopes the writer has taken.
+	taken int
+	// done[i] is closed once revision i is sealed or failed.
+	done []chan struct{}
+	cts  [][]byte
+	ids  []envelope.ID
+	errs []error
+	// slots holds one token per envelope sealed but not yet taken.
+	slots chan struct{}
+	quit  chan struct{}
+	wg    sync.WaitGroup
+}
+
+// sealAhead is how many envelopes an import seals ahead of the writer.
+const sealAhead = 256
+
+// startSealing starts sealing revs. Stop the sealer when done with it.
+func (v *Vault) startSealing(bodies []record.Body, revs []*envelope.Revision) *sealer {
+	s := &sealer{
+		done:  make([]chan struct{}, len(revs)),
+		cts:   make([][]byte, len(revs)),
+		ids:   make([]envelope.ID, len(revs)),
+		errs:  make([]error, len(revs)),
+		slots: make(chan struct{}, sealAhead),
+		quit:  make(chan struct{}),
+	}
+	for i := range s.done {
+		s.done[i] = make(chan struct{})
+	}
+	jobs := make(chan int)
+	s.wg.Go(func() {
+		defer close(jobs)
+		for i := range revs {
+			select {
+			case s.slots <- struct{}{}:
+			case <-s.quit:
+				return
+			}
+			select {
+			case jobs <- i:
+			case <-s.quit:
+				return
+			}
+		}
+	})
 	for range runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for i := range next {
+		s.wg.Go(func() {
+			for i := range jobs {
 				to, err := v.recipientFor(bodies[i])
-				if err != nil {
-					errs[i] = err
-					continue
+				if err == nil {
+					s.cts[i], s.ids[i], err = envelope.Seal(*revs[i], v.signer, to)
 				}
-				cts[i], ids[i], errs[i] = envelope.Seal(*revs[i], v.signer, to)
+				s.errs[i] = err
+				close(s.done[i])
 			}
 		})
 	}
-	for i := range revs {
-		next <- i
+	return s
+}
+
+// sealed waits for the envelope of revision i and returns it: its
+// ciphertext and id, or why it could not be sealed. Take the envelopes
+// in order; one taken before (its transaction was too big) is returned
+// again until written frees it.
+func (s *sealer) sealed(i int) ([]byte, envelope.ID, error) {
+	if i == s.taken {
+		<-s.done[i]
+		<-s.slots
+		s.taken++
 	}
-	close(next)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	recs := make([]*Record, len(revs))
-	for i, rev := range revs {
-		var err error
-		if recs[i], err = v.applyOwn(txn, &envelope.Opened{ID: ids[i], Revision: *rev}, cts[i], nil); err != nil {
-			return nil, err
-		}
-	}
-	return recs, nil
+	return s.cts[i], s.ids[i], s.errs[i]
+}
+
+// written frees the envelopes of revisions start to end, now committed.
+func (s *sealer) written(start, end int) { clear(s.cts[start:end]) }
+
+// stop stops sealing and waits for the sealing goroutines to end.
+func (s *sealer) stop() {
+	close(s.quit)
+	s.wg.Wait()
 }
 
 // writeRevision makes the next revision of record id by this device, seals

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -422,4 +423,172 @@ func TestImportOfManySmallRecordsSplitsTransactions(t *testing.T) {
 	if err != nil || len(recs) != len(bodies) {
 		t.Fatalf("Import of %d small records: %d saved, %v", len(bodies), len(recs), err)
 	}
+}
+
+// TestImportTransactionsStayWithinBadgersLimit imports transactions full
+// of records whose values sit around the value threshold and of records
+// with many links, which importTxnCost may misjudge: every record must be
+// saved, Import splitting what Badger finds too big.
+// TestImportOfManySmallRecordsSplitsTransactions needs that split (its
+// records reach Badger's limit on the number of entries first).
+func TestImportTransactionsStayWithinBadgersLimit(t *testing.T) {
+	v := newVault(t)
+	victims := make([]string, 40)
+	for i := range victims {
+		victims[i] = mustAdd(t, v, &record.Person{Names: []record.Name{{Family: fmt.Sprint("Victim ", i)}}}).ID
+	}
+	shapes := map[string]func(i int) record.Body{
+		"notes": func(i int) record.Body {
+			return &record.Note{Text: strings.Repeat("word ", 100+i%100)}
+		},
+		"people with long names": func(i int) record.Body {
+			long := strings.Repeat("Мікалаеўскі-", 10+i%20)
+			return &record.Person{Names: []record.Name{
+				{Given: long, Patronymic: long, Family: long, Script: "be-cyrl"},
+				{Given: long, Family: long, Script: "ru-cyrl"},
+			}}
+		},
+		"incidents with many victims": func(i int) record.Body {
+			return &record.Incident{Type: "shizo", Victims: victims[:1+i%len(victims)], Description: strings.Repeat("x", i%900)}
+		},
+	}
+	for name, shape := range shapes {
+		bodies := make([]record.Body, 1200)
+		for i := range bodies {
+			bodies[i] = shape(i)
+		}
+		if saved, err := v.Import(bodies); err != nil || len(saved) != len(bodies) {
+			t.Fatalf("Import of %d %s: %d saved, %v", len(bodies), name, len(saved), err)
+		}
+	}
+}
+
+// importNotes returns n notes of about 2 KiB, each naming its position,
+// so that an import of a few hundred spans several transactions.
+func importNotes(n int) []record.Body {
+	bodies := make([]record.Body, n)
+	for i := range bodies {
+		bodies[i] = &record.Note{Text: fmt.Sprintf("import note %d: %s", i+1, strings.Repeat("сведчанне ", 200))}
+	}
+	return bodies
+}
+
+func TestImportSealsInParallelAndKeepsOrder(t *testing.T) {
+	v := newVault(t)
+	bodies := importNotes(900) // several transactions (importTxnBytes)
+	saved, err := v.Import(bodies)
+	if err != nil || len(saved) != len(bodies) {
+		t.Fatalf("Import of %d notes: %d saved, %v", len(bodies), len(saved), err)
+	}
+	var lastSeq uint64
+	for i, r := range saved {
+		if !bytes.Contains(r.Body, fmt.Appendf(nil, "import note %d:", i+1)) {
+			t.Fatalf("record %d of the import holds another body: %.40s", i+1, r.Body)
+		}
+		if i > 0 && r.Created.Compare(saved[i-1].Created) <= 0 {
+			t.Fatalf("record %d was created at %v, not after record %d (%v)", i+1, r.Created, i, saved[i-1].Created)
+		}
+		h, err := v.History(r.ID) // opens the stored envelope and checks its signature
+		if err != nil {
+			t.Fatalf("record %d: %v", i+1, err)
+		}
+		if len(h) != 1 || !bytes.Equal(h[0].Body, r.Body) {
+			t.Fatalf("record %d: the stored envelope holds another body", i+1)
+		}
+		if h[0].Seq != lastSeq+1 {
+			t.Fatalf("record %d has sequence number %d, want %d", i+1, h[0].Seq, lastSeq+1)
+		}
+		lastSeq = h[0].Seq
+	}
+	if n := countList(t, v, record.KindNote); n != len(bodies) {
+		t.Fatalf("the list of notes has %d entries, want %d", n, len(bodies))
+	}
+}
+
+func TestImportedTermServesTheRecordsAfterIt(t *testing.T) {
+	v := newVault(t)
+	p := mustAdd(t, v, &record.Person{Names: []record.Name{{Family: "X"}}})
+	bodies := []record.Body{
+		&record.Term{Vocab: "incident-type", Code: "forced-haircut", Labels: record.Labels{En: "Forced head shaving"}},
+		&record.Incident{Type: "forced-haircut", Victims: []string{p.ID}},
+	}
+	if _, err := v.Import(bodies); err != nil {
+		t.Fatalf("Import of a term and an incident of that type: %v", err)
+	}
+}
+
+func TestImportFailureNamesTheRecordAndLeavesNoPartialTransaction(t *testing.T) {
+	v := newVault(t)
+	before := mustAdd(t, v, &record.Note{Text: "saved before the imports"})
+	for _, tc := range []struct {
+		name string
+		at   int // index of the bad body
+		bad  record.Body
+	}{
+		// Found when the record is written, in the second transaction
+		// (the first holds about 840 of these notes).
+		{"unknown vocabulary code", 870, &record.Person{Names: []record.Name{{Family: "X"}}, Status: "on-holiday"}},
+		// Found when its envelope is sealed, in the first transaction.
+		{"audience this device is not in", 10, &record.Testimony{Interviewee: "x", Consent: record.Consent{Scopes: []string{"team"}}, Text: "y", Audience: NewID()}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			notesBefore := countList(t, v, record.KindNote)
+			bodies := importNotes(900)
+			bodies[tc.at] = tc.bad
+			saved, err := v.Import(bodies)
+			var fe *record.FieldError
+			if !errors.As(err, &fe) || !strings.Contains(err.Error(), fmt.Sprintf("record %d:", tc.at+1)) {
+				t.Fatalf("Import: got %v, want a FieldError naming record %d", err, tc.at+1)
+			}
+			if len(saved) >= tc.at || tc.at > 800 && len(saved) == 0 {
+				t.Fatalf("%d records saved, record %d failed: want the records of the transactions before it", len(saved), tc.at+1)
+			}
+			for i, r := range saved {
+				if !bytes.Contains(r.Body, fmt.Appendf(nil, "import note %d:", i+1)) {
+					t.Fatalf("saved record %d holds another body", i+1)
+				}
+				if _, err := v.Get(r.ID); err != nil {
+					t.Fatalf("saved record %d: %v", i+1, err)
+				}
+			}
+			// Nothing of the failed transaction: no list entry (the
+			// count check of List would report a mismatch as damage),
+			// no envelope, no record.
+			if n := countList(t, v, record.KindNote); n != notesBefore+len(saved) {
+				t.Fatalf("%d notes listed, want %d", n, notesBefore+len(saved))
+			}
+			if n := countList(t, v, tc.bad.Kind()); tc.bad.Kind() != record.KindNote && n != 0 {
+				t.Fatalf("%d %s records listed, want none", n, tc.bad.Kind())
+			}
+			envelopes := 0
+			v.Envelopes(func(string, []byte) error { envelopes++; return nil })
+			if want := 1 + notesBefore - 1 + len(saved); envelopes != want {
+				t.Fatalf("%d envelopes stored, want %d", envelopes, want)
+			}
+			// The next save takes the first sequence number the failed
+			// transaction left unused: other devices see no gap.
+			next := mustAdd(t, v, &record.Note{Text: "after the failed import"})
+			h, err := v.History(next.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := uint64(notesBefore + len(saved) + 1); h[0].Seq != want {
+				t.Fatalf("the next save has sequence number %d, want %d", h[0].Seq, want)
+			}
+		})
+	}
+	if _, err := v.Get(before.ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// countList returns the number of records of kind k that List lists,
+// failing the test if List reports an error (such as a count mismatch).
+func countList(t *testing.T, v *Vault, k record.Kind) int {
+	t.Helper()
+	n := 0
+	if err := v.List(k, func(Summary) bool { n++; return true }); err != nil {
+		t.Fatalf("List %s: %v", k, err)
+	}
+	return n
 }

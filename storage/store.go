@@ -27,6 +27,16 @@ func openStore(dir string, key []byte, log *slog.Logger, readOnly bool) (*badger
 		WithNumMemtables(2).
 		WithValueLogFileSize(64 << 20).
 		WithNumVersionsToKeep(1).
+		// Values from 1 KiB up (envelopes, the views of longer records)
+		// go to the value log, written once, and the tables keep 12-byte
+		// pointers: without this every envelope was copied again by each
+		// memtable flush and compaction, most of a bulk import's cost
+		// (BenchmarkImport). Value log entries carry a CRC, checked on
+		// every read below, as table blocks' checksums are. A value
+		// replaced later (the view of an edited record) stays in the
+		// value log until the next purge rewrites the store.
+		WithValueThreshold(valueThreshold).
+		WithVerifyValueChecksum(true).
 		WithNumCompactors(2).
 		WithCompactL0OnClose(true).
 		WithSyncWrites(true).
@@ -54,6 +64,10 @@ func openStore(dir string, key []byte, log *slog.Logger, readOnly bool) (*badger
 	}
 	return db, nil
 }
+
+// valueThreshold is the size from which Badger keeps a value in its value
+// log, and only a pointer to it in its tables (openStore).
+const valueThreshold = 1 << 10
 
 // Store key prefixes; see the package documentation.
 const (

@@ -278,8 +278,16 @@ func joinNonEmpty(sep string, parts ...string) string {
 // firstLine returns the first line of s, cut to at most n runes.
 func firstLine(s string, n int) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
+	// Count runes up to n+1 rather than converting the whole line: a
+	// note's first line can be its whole text.
+	runes, cut := 0, 0
+	for i := range s {
+		if runes == n-1 {
+			cut = i
+		}
+		if runes++; runes > n {
+			return string([]rune(s[:cut])) + "…"
+		}
 	}
 	return s
 }

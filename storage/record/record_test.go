@@ -148,8 +148,16 @@ func TestTitle(t *testing.T) {
 			t.Errorf("Title(%T) = %q, want %q", tc.body, got, tc.want)
 		}
 	}
-	if got := Title(&Note{Text: strings.Repeat("я", 100)}); len([]rune(got)) != 80 {
-		t.Errorf("long note title has %d runes, want 80", len([]rune(got)))
+	for _, tc := range []struct{ text, want string }{
+		{strings.Repeat("я", 100), strings.Repeat("я", 79) + "…"},
+		{strings.Repeat("я", 81), strings.Repeat("я", 79) + "…"},
+		{strings.Repeat("я", 80), strings.Repeat("я", 80)},
+		{"  " + strings.Repeat("ab", 40) + "\nmore", strings.Repeat("ab", 40)},
+		{strings.Repeat("a", 78) + "\xff" + strings.Repeat("b", 10), strings.Repeat("a", 78) + "\uFFFD…"},
+	} {
+		if got := Title(&Note{Text: tc.text}); got != tc.want {
+			t.Errorf("title of a note of %d runes = %q, want %q", len([]rune(tc.text)), got, tc.want)
+		}
 	}
 }
 
