@@ -104,9 +104,10 @@ func checkTables(dir string, key []byte) error {
 	var wg sync.WaitGroup
 	for range min(2, len(manifest.Tables)) {
 		wg.Go(func() {
+			buf := make([]byte, sumBufSize)
 			for j := range jobs {
 				name := table.IDToFilename(j.id)
-				if sum, ok := sums[name]; ok && sum.matches(filepath.Join(dir, name)) {
+				if sum, ok := sums[name]; ok && sum.matches(filepath.Join(dir, name), buf) {
 					errs <- nil
 					continue
 				}
