@@ -4,10 +4,12 @@
 // # Layout
 //
 //	DIR/key.age          device secrets under the passphrase (package keyfile)
-//	DIR/db/<generation>/ the Badger store, encrypted at rest with a key from key.age
+//	DIR/db/<generation>/ the Badger store, encrypted at rest with a key from key.age,
+//	                     and LETAPIS-TABLESUMS, the size and CRC-32C of its table files
 //	DIR/blobs/<id>.age   attachments, each an age stream
 //
-// Nothing in DIR is readable without the passphrase. Wipe destroys key.age
+// Nothing in DIR is readable without the passphrase but those checksums,
+// which are of encrypted files. Wipe destroys key.age
 // first, which makes the rest noise, then deletes the rest.
 //
 // # Records and revisions

@@ -55,8 +55,8 @@ const (
 // countKey is the store key of the number of summaries of kind k. List
 // checks that it read as many. Badger's iterator does not report a table
 // block that fails its checksum, and ends a damaged list early without an
-// error; unlock refuses such blocks in the tables it opens (checkTables),
-// and the count catches a list that still comes up short.
+// error; unlock refuses a store with such a block (checkTables), and the
+// count catches a list that still comes up short.
 func countKey(k record.Kind) []byte { return key(pfxCount, string(k)) }
 
 // addCount changes the number of summaries of kind k by delta.

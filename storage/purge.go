@@ -132,7 +132,7 @@ func (v *Vault) copyStore(dir string, key []byte) error {
 	} else {
 		wb.Cancel()
 	}
-	if cerr := ndb.Close(); err == nil {
+	if cerr := closeStore(ndb, v.opts.Logger); err == nil {
 		err = cerr
 	}
 	return err

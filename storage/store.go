@@ -46,7 +46,7 @@ func openStore(dir string, key []byte, log *slog.Logger, readOnly bool) (*badger
 		// Table blocks are encrypted without authentication: without
 		// this check a damaged block could read as a different key or
 		// value (TestStoreFileByteFlips). Badger does not report the
-		// blocks that fail it; checkTables does, for the lists.
+		// blocks that fail it; checkTables does, before it opens.
 		WithChecksumVerificationMode(options.OnBlockRead)
 	if err := checkTables(dir, key); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)

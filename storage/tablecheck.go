@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -14,7 +13,6 @@ import (
 	"github.com/dgraph-io/badger/v4/fb"
 	"github.com/dgraph-io/badger/v4/options"
 	"github.com/dgraph-io/badger/v4/table"
-	"github.com/dgraph-io/badger/v4/y"
 	"github.com/dgraph-io/ristretto/v2"
 	"github.com/dgraph-io/ristretto/v2/z"
 )
@@ -26,22 +24,23 @@ import (
 // v4.9.6, levelHandler.get and table.Iterator). A damaged block could so
 // take a kind's count away (List read it as 0) and another the list
 // entries (List read 0 of them): a list empty and, in appearance,
-// complete (TestFlipVaultDamageIsReported). Badger also panics, in a
-// goroutine of its own where no caller can recover, while opening a
-// table whose footer is damaged (TestDamagedTableFooterIsReported).
+// complete (TestFlipVaultDamageIsReported). Badger's compaction skips
+// such a block the same way: it rewrites the table without the block's
+// keys, and at the next unlock the records they held are gone, with no
+// error and no damage left to find (TestCompactionCannotHideDamage).
+// Badger also panics, in a goroutine of its own where no caller can
+// recover, while opening a table whose footer is damaged
+// (TestDamagedTableFooterIsReported).
 //
-// So before Badger opens a store, checkTables opens every table of the
-// store's MANIFEST itself, read-only, which reads each table's footer,
-// its index (checked against the index's checksum) and its last block,
-// and reads every block that holds keys of checkedPrefixes: the list
-// entries, their counts, the links, and the vault's counters. A table
-// whose reading of a range stops before the range ends and before the
-// table's last key has a block that fails its checksum. Those ranges are
-// small beside the records and envelopes (about 25 MB of 440 MB in a
-// vault of 100,000 records), which are not read here: reading a whole
-// large store takes seconds. A damaged block there makes the records it
-// holds unreadable (Get fails with an error).
-var checkedPrefixes = []string{pfxBack, pfxCount, pfxKind, pfxLinks, "meta/"}
+// So before Badger opens a store, checkTables makes sure every table of
+// the store's MANIFEST reads whole. Tables never change once written: at
+// lock, closeStore records the size and CRC-32C of each table not yet
+// recorded (tablesums.go), and at unlock a table whose bytes still have
+// that size and checksum is what it was. A table that has none (written
+// in a session that was killed) or whose checksum differs is opened
+// read-only and read block by block, each block checked against its own
+// checksum, from its first key to its last; one that does not read
+// whole is damaged.
 
 // checkTables verifies the tables of the Badger store in dir, encrypted
 // under key, as described above. It returns an error wrapping ErrDamaged
@@ -62,24 +61,40 @@ func checkTables(dir string, key []byte) error {
 	if err != nil || len(manifest.Tables) == 0 {
 		return nil
 	}
-	reg, err := badger.OpenKeyRegistry(badger.KeyRegistryOptions{
-		Dir: dir, ReadOnly: true, EncryptionKey: key,
-		EncryptionKeyRotationDuration: opts.EncryptionKeyRotationDuration,
-	})
-	if err != nil {
-		return nil
+	sums := readTableSums(dir)
+	// A table whose checksum matches needs neither the key registry nor
+	// the index cache: both are made for the first table that does not.
+	var (
+		once    sync.Once
+		reg     *badger.KeyRegistry
+		regErr  error
+		indexes *ristretto.Cache[uint64, *fb.TableIndex]
+	)
+	reader := func() (*badger.KeyRegistry, *ristretto.Cache[uint64, *fb.TableIndex], error) {
+		once.Do(func() {
+			reg, regErr = badger.OpenKeyRegistry(badger.KeyRegistryOptions{
+				Dir: dir, ReadOnly: true, EncryptionKey: key,
+				EncryptionKeyRotationDuration: opts.EncryptionKeyRotationDuration,
+			})
+			if regErr != nil {
+				return
+			}
+			// Encrypted tables keep their decrypted index in a cache.
+			indexes, regErr = ristretto.NewCache(&ristretto.Config[uint64, *fb.TableIndex]{
+				NumCounters: 1000, MaxCost: 64 << 20, BufferItems: 64,
+			})
+		})
+		return reg, indexes, regErr
 	}
-	defer reg.Close()
-	// Encrypted tables keep their decrypted index in a cache.
-	indexes, err := ristretto.NewCache(&ristretto.Config[uint64, *fb.TableIndex]{
-		NumCounters: 1000, MaxCost: 64 << 20, BufferItems: 64,
-	})
-	if err != nil {
-		return fmt.Errorf("check the store's tables: %w", err)
-	}
-	defer indexes.Close()
-	// Two tables at a time: a laptop has at least two cores, and the
-	// blocks of a table are read one after the other.
+	defer func() {
+		if reg != nil {
+			reg.Close()
+		}
+		if indexes != nil {
+			indexes.Close()
+		}
+	}()
+	// Two tables at a time: a laptop has at least two cores.
 	type job struct {
 		id uint64
 		tm badger.TableManifest
@@ -89,7 +104,18 @@ func checkTables(dir string, key []byte) error {
 	var wg sync.WaitGroup
 	for range min(2, len(manifest.Tables)) {
 		wg.Go(func() {
+			buf := make([]byte, sumBufSize)
 			for j := range jobs {
+				name := table.IDToFilename(j.id)
+				if sum, ok := sums[name]; ok && sum.matches(filepath.Join(dir, name), buf) {
+					errs <- nil
+					continue
+				}
+				reg, indexes, err := reader()
+				if err != nil {
+					errs <- nil // Badger's opening reports the key registry
+					continue
+				}
 				errs <- checkTable(dir, j.id, j.tm, reg, indexes, opts.BlockSize)
 			}
 		})
@@ -119,19 +145,11 @@ func replayManifest(f *os.File, opts badger.Options) (m badger.Manifest, off int
 	return badger.ReplayManifestFile(f, opts.ExternalMagicVersion, opts)
 }
 
-// prefixEnd returns the smallest key after every key that starts with p
-// (p ends with a slash).
-func prefixEnd(p string) []byte {
-	end := []byte(p)
-	end[len(end)-1]++
-	return end
-}
-
 // errTableCut means a table's blocks ended before its last key.
 var errTableCut = errors.New("a block fails its checksum")
 
-// checkTable opens table id of the store in dir and reads the blocks of
-// the checked ranges. It returns an error wrapping ErrDamaged if they
+// checkTable opens table id of the store in dir and reads all its
+// blocks. It returns an error wrapping ErrDamaged if they
 // cannot all be read.
 func checkTable(dir string, id uint64, tm badger.TableManifest, reg *badger.KeyRegistry,
 	indexes *ristretto.Cache[uint64, *fb.TableIndex], blockSize int) error {
@@ -146,9 +164,8 @@ func checkTable(dir string, id uint64, tm badger.TableManifest, reg *badger.KeyR
 	return nil
 }
 
-// readTable opens the table at path and reads the blocks of the checked
-// ranges. Badger panics on some damage (lengths out of range); that is
-// an error here.
+// readTable opens the table at path and reads all its blocks. Badger
+// panics on some damage (lengths out of range); that is an error here.
 func readTable(path string, opts table.Options) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -176,27 +193,14 @@ func readTable(path string, opts table.Options) (err error) {
 	opts.IndexCache.Wait()
 	it := t.NewIterator(table.NOCACHE)
 	defer it.Close()
-	last := t.Biggest()
 	var prev []byte // the last key read
-	for _, p := range checkedPrefixes {
-		prev = prev[:0]
-		if bytes.Compare(y.ParseKey(last), []byte(p)) < 0 {
-			return nil // the table ends before p
-		}
-		if bytes.Compare(y.ParseKey(t.Smallest()), prefixEnd(p)) >= 0 {
-			continue // the table starts after p
-		}
-		for it.Seek(y.KeyWithTs([]byte(p), math.MaxUint64)); it.Valid(); it.Next() {
-			if !bytes.HasPrefix(y.ParseKey(it.Key()), []byte(p)) {
-				break
-			}
-			prev = append(prev[:0], it.Key()...)
-		}
-		// The iterator ends early, without saying why, at a block it
-		// cannot read; at the table's end it has read its last key.
-		if !it.Valid() && !bytes.Equal(prev, last) {
-			return errTableCut
-		}
+	for it.Rewind(); it.Valid(); it.Next() {
+		prev = append(prev[:0], it.Key()...)
+	}
+	// The iterator ends early, without saying why, at a block it cannot
+	// read; at the table's end it has read its last key.
+	if !bytes.Equal(prev, t.Biggest()) {
+		return errTableCut
 	}
 	return nil
 }

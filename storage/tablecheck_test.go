@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/letapis/letapis/storage/record"
@@ -61,17 +63,7 @@ func TestFlipVaultReadsWhole(t *testing.T) {
 // table.
 func TestFlipVaultDamageIsReported(t *testing.T) {
 	dir := copyFlipVault(t)
-	sst := filepath.Join(dir, "db", "1", "000002.sst")
-	data, err := os.ReadFile(sst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range flipVaultFlips {
-		data[f[0]] ^= byte(f[1])
-	}
-	if err := os.WriteFile(sst, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	flipVaultFile(t, dir, flipVaultFlips...)
 	v, err := Open(dir, testPassphrase, testOptions)
 	if err == nil {
 		n := 0
@@ -110,6 +102,115 @@ func TestDamagedTableFooterIsReported(t *testing.T) {
 		_, err = Open(dir, testPassphrase, testOptions)
 		if !errors.Is(err, ErrDamaged) {
 			t.Fatalf("the %s's length damaged: unlock said %v, want ErrDamaged", field, err)
+		}
+	}
+}
+
+// flipVaultFile applies flips (offset and value XORed in) to the kept
+// vault's one table in the copy at dir.
+func flipVaultFile(t *testing.T, dir string, flips ...[2]int) {
+	t.Helper()
+	sst := filepath.Join(dir, "db", "1", "000002.sst")
+	data, err := os.ReadFile(sst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range flips {
+		data[f[0]] ^= byte(f[1])
+	}
+	if err := os.WriteFile(sst, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// addNotesAndRelock unlocks the vault in dir, counts its records, adds n
+// notes and locks it (Badger compacts its tables on close), then unlocks
+// it again and returns both counts; an unlock's error ends it early.
+func addNotesAndRelock(t *testing.T, dir string, n int) (before, after int, err error) {
+	t.Helper()
+	count := func(v *Vault) int {
+		c := 0
+		if err := v.List("", func(Summary) bool { c++; return true }); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	v, err := Open(dir, testPassphrase, testOptions)
+	if err != nil {
+		return 0, 0, err
+	}
+	before = count(v)
+	var notes []record.Body
+	for i := range n {
+		notes = append(notes, &record.Note{Text: "compaction test note " + strconv.Itoa(i)})
+	}
+	if _, err := v.Import(notes); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	v, err = Open(dir, testPassphrase, testOptions)
+	if err != nil {
+		return before, 0, err
+	}
+	defer v.Close()
+	return before, count(v), nil
+}
+
+// TestCompactionCannotHideDamage replays the damage that used to vanish:
+// one flip (57159^0xb8) in an envelope block of the kept vault's table,
+// outside the blocks unlock read then. That vault unlocked and listed its
+// 60 records; 50 notes added and a lock later, Badger's compaction had
+// rewritten the table without the damaged block's keys, and the next
+// unlock listed 50 records, without an error. Unlocking must now refuse
+// the damaged table, whether the lock before recorded its checksum or a
+// killed session left it unrecorded.
+func TestCompactionCannotHideDamage(t *testing.T) {
+	// The control: undamaged, the records all survive the compaction.
+	before, after, err := addNotesAndRelock(t, copyFlipVault(t), 50)
+	if err != nil || before != 60 || after != 110 {
+		t.Fatalf("undamaged: listed %d, then %d after adding 50 (error %v); want 60 and 110", before, after, err)
+	}
+	for _, recorded := range []bool{true, false} {
+		dir := copyFlipVault(t)
+		if recorded {
+			if err := recordTableSums(filepath.Join(dir, "db", "1")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		flipVaultFile(t, dir, [2]int{57159, 0xb8})
+		before, after, err := addNotesAndRelock(t, dir, 50)
+		if !errors.Is(err, ErrDamaged) || before != 0 {
+			t.Fatalf("checksum recorded %v: listed %d, then %d after adding 50; unlock said %v, want ErrDamaged at the first", recorded, before, after, err)
+		}
+		if !strings.Contains(err.Error(), "000002.sst") {
+			t.Errorf("the error does not name the damaged table: %v", err)
+		}
+	}
+}
+
+// TestTableSumsRecordedAtLock checks that a lock records every table of
+// the store with its size and checksum, so that the next unlock need not
+// read them block by block.
+func TestTableSumsRecordedAtLock(t *testing.T) {
+	dir := copyFlipVault(t)
+	if _, _, err := addNotesAndRelock(t, dir, 50); err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(dir, "db", "1")
+	sums := readTableSums(store)
+	tables, err := filepath.Glob(filepath.Join(store, "*.sst"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tables) == 0 || len(sums) != len(tables) {
+		t.Fatalf("recorded %d table sums for %d tables", len(sums), len(tables))
+	}
+	for _, path := range tables {
+		sum, ok := sums[filepath.Base(path)]
+		if !ok || !sum.matches(path, make([]byte, sumBufSize)) {
+			t.Errorf("%s: recorded %v (%v), which does not match the file", filepath.Base(path), sum, ok)
 		}
 	}
 }

@@ -139,7 +139,7 @@ func Create(dir, passphrase string, opts Options) (*Vault, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create vault: %w", err)
 	}
-	if err := db.Close(); err != nil {
+	if err := closeStore(db, opts.Logger); err != nil {
 		return nil, fmt.Errorf("create vault: %w", err)
 	}
 	if err := writeKeyFile(dir, s, passphrase, opts.WorkFactor); err != nil {
@@ -276,7 +276,7 @@ func (v *Vault) Close() error {
 	// An index load that has not started never will; one that has stops.
 	v.indexStart.Do(func() { close(v.indexReady) })
 	<-v.indexReady
-	err := v.db.Close()
+	err := closeStore(v.db, v.opts.Logger)
 	v.db = nil
 	clear(v.secrets.SigningKey)
 	clear(v.secrets.StoreKey)
