@@ -73,6 +73,7 @@ func largeVault(b *testing.B, n int) string {
 			b.Fatal(err)
 		}
 		err = synth.Vault(synth.New(11), n, v.Import, func(r *Record) string { return r.ID })
+		v.waitIndex() // a complete index, as the app leaves it
 		if err := errors.Join(err, v.Close()); err != nil {
 			b.Fatal(err)
 		}
