@@ -70,6 +70,10 @@ type Config struct {
 	// engineConfig, if set, adjusts the sync engine's configuration
 	// (tests shorten its retries).
 	engineConfig func(*engine.Config)
+	// opened, if set, is called off the UI goroutine once the vault is
+	// open, before the UI hears of it (the app's benchmark counts its
+	// peak memory from there).
+	opened func()
 }
 
 // UI is the Letapis window and what it shows. All its methods must be called
@@ -142,6 +146,7 @@ func New(a fyne.App, cfg Config) (*UI, error) {
 // is closed, Quit is chosen, or the process gets SIGINT or SIGTERM (Fyne
 // ends its event loop on these). The vault is locked on the way out.
 func Run(cfg Config) error {
+	limitMemory()
 	a := fyneapp.NewWithID(ID)
 	a.SetIcon(assets.Icon)
 	u, err := New(a, cfg)

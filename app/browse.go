@@ -37,9 +37,7 @@ func (u *UI) showMain() {
 	u.firstRun, u.unlock = nil, nil
 	u.main = newMainScreen(u)
 	u.show(u.main.content)
-	for _, l := range u.main.lists {
-		l.load()
-	}
+	u.main.loadShown()
 }
 
 func newMainScreen(u *UI) *mainScreen {
@@ -55,7 +53,10 @@ func newMainScreen(u *UI) *mainScreen {
 	m.settings = newSettingsScreen(u)
 	items = append(items, container.NewTabItemWithIcon(u.T("Settings"), theme.SettingsIcon(), m.settings.content))
 	m.tabs = container.NewAppTabs(items...)
-	m.tabs.OnSelected = func(*container.TabItem) { u.touch() }
+	m.tabs.OnSelected = func(*container.TabItem) {
+		u.touch()
+		m.loadShown()
+	}
 	m.lock = u.button(u.T("Lock now"), theme.VisibilityOffIcon(), u.Lock)
 	m.lock.Importance = widget.WarningImportance
 	hint := widget.NewLabel(u.T("Ctrl+L"))
@@ -73,6 +74,17 @@ func (m *mainScreen) drop() {
 	}
 	m.lists = nil
 	m.sync.drop()
+}
+
+// loadShown loads the list of the selected tab if it has not been loaded
+// yet: a list is read when its tab is first shown, not at unlock, so that
+// unlocking reads one list, not five.
+func (m *mainScreen) loadShown() {
+	if i := m.tabs.SelectedIndex(); i >= 0 && i < len(browseKinds) {
+		if l := m.lists[browseKinds[i]]; l != nil && !l.loaded {
+			l.load()
+		}
+	}
 }
 
 // selectKind shows the tab of kind k.

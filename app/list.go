@@ -26,6 +26,7 @@ type recordList struct {
 	shown  []int          // indexes into all that match the search, best first
 	at     map[string]int // index in all of each record id
 	asked  int            // number of the latest search, to ignore stale answers
+	loaded bool           // load has been called (the tab was shown)
 	list   *widget.List
 	filter *widget.Entry
 	// filters is the filter and sort bar below the search box.
@@ -145,6 +146,7 @@ func (l *recordList) flags(s storage.Summary) string {
 // the filter bar asks for.
 func (l *recordList) load() {
 	u := l.ui
+	l.loaded = true
 	spin(l.busy, true)
 	kind := l.kind
 	u.background(func(v *storage.Vault) func() {

@@ -66,6 +66,7 @@ func (u *UI) Lock() {
 		u.vault = nil
 	}
 	u.showStart()
+	u.releaseMemory()
 }
 
 // unlocked takes an open vault: it starts a new session and the idle watch.

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"runtime/debug"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -75,6 +76,15 @@ func (s *unlockScreen) submit() {
 		start := time.Now()
 		v, err := storage.Open(dir, pass, opts)
 		took := time.Since(start)
+		if err == nil {
+			// The key derivation's 256 MiB are garbage now: give them
+			// back to the system rather than keep them as idle heap for
+			// as long as the vault stays open.
+			debug.FreeOSMemory()
+			if f := u.cfg.opened; f != nil {
+				f()
+			}
+		}
 		return func() {
 			s.opening = false
 			spin(s.busy, false)

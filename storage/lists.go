@@ -85,18 +85,24 @@ func summarize(s *Summary, body record.Body) {
 	}
 }
 
-// collators holds collators for titleKey; one is not safe for concurrent
-// use.
-var collators = sync.Pool{New: func() any { return collate.New(language.Und, collate.IgnoreCase) }}
+// collator is a collator for titleKey with its key buffer (4 KB, which a
+// fresh one per key would allocate); one is not safe for concurrent use.
+type collator struct {
+	c   *collate.Collator
+	buf collate.Buffer
+}
+
+// collators holds collators for titleKey.
+var collators = sync.Pool{New: func() any { return &collator{c: collate.New(language.Und, collate.IgnoreCase)} }}
 
 // titleKey returns the collation key of a title: Unicode collation order,
 // case ignored, so that Latin and Cyrillic names (і, ў included) sort as
 // people expect.
 func titleKey(title string) string {
-	c := collators.Get().(*collate.Collator)
+	c := collators.Get().(*collator)
 	defer collators.Put(c)
-	var buf collate.Buffer
-	return string(c.KeyFromString(&buf, title))
+	c.buf.Reset()
+	return string(c.c.KeyFromString(&c.buf, title))
 }
 
 // SortByTitle sorts summaries by title in the Unicode collation order,

@@ -1,10 +1,10 @@
 package storage
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"iter"
-	"strings"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -103,10 +103,14 @@ func (s stoppable) Iterate(prefix []byte, fn func(k, v []byte) error) error {
 	})
 }
 
-// indexable yields every live record this version can read.
+// indexable yields every live record this version can read. It reads
+// the record ids first, then the records indexableChunk at a time, each
+// chunk in its own read transaction, so that a rebuild holds a chunk of
+// decoded bodies at a time rather than every record of the vault (writers
+// wait for the index, so the records do not change meanwhile).
 func (v *Vault) indexable() iter.Seq2[search.Doc, error] {
 	return func(yield func(search.Doc, error) bool) {
-		var docs []search.Doc
+		var ids []string
 		err := v.db.View(func(txn *badger.Txn) error {
 			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxKind)})
 			defer it.Close()
@@ -114,34 +118,49 @@ func (v *Vault) indexable() iter.Seq2[search.Doc, error] {
 				if v.locking.Load() {
 					return errLocking
 				}
-				k := string(it.Item().Key())
-				id := k[strings.LastIndexByte(k, '/')+1:]
-				r, err := loadRecord(txn, id)
-				if err != nil || r == nil || r.Deleted || r.Schema > record.SchemaVersion {
-					if err != nil {
-						return err
-					}
-					continue
-				}
-				body, err := record.Decode(r.Kind, r.Body)
-				if err != nil {
-					continue // not indexable; the record itself is reported when read
-				}
-				docs = append(docs, search.Doc{ID: id, Body: body})
+				k := it.Item().Key()
+				ids = append(ids, string(k[bytes.LastIndexByte(k, '/')+1:]))
 			}
 			return nil
 		})
+		for len(ids) > 0 && err == nil {
+			chunk := ids[:min(len(ids), indexableChunk)]
+			ids = ids[len(chunk):]
+			var docs []search.Doc
+			err = v.db.View(func(txn *badger.Txn) error {
+				for _, id := range chunk {
+					if v.locking.Load() {
+						return errLocking
+					}
+					r, err := loadRecord(txn, id)
+					if err != nil || r == nil || r.Deleted || r.Schema > record.SchemaVersion {
+						if err != nil {
+							return err
+						}
+						continue
+					}
+					body, err := record.Decode(r.Kind, r.Body)
+					if err != nil {
+						continue // not indexable; the record itself is reported when read
+					}
+					docs = append(docs, search.Doc{ID: id, Body: body})
+				}
+				return nil
+			})
+			for _, d := range docs {
+				if err == nil && !yield(d, nil) {
+					return
+				}
+			}
+		}
 		if err != nil {
 			yield(search.Doc{}, err)
-			return
-		}
-		for _, d := range docs {
-			if !yield(d, nil) {
-				return
-			}
 		}
 	}
 }
+
+// indexableChunk is how many records indexable reads in one transaction.
+const indexableChunk = 1024
 
 // writeRecords runs fn in a durable write transaction that may apply
 // records, with a search batch; the batch reaches the in-memory index only

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
@@ -48,5 +49,31 @@ func TestSearchFindsAnySpellingAndFollowsChanges(t *testing.T) {
 	v = reopen(t, v)
 	if hits := find(v, "Kalesnikava"); len(hits) == 0 || hits[0].ID != p.ID {
 		t.Fatalf("after a rebuild: %+v", hits)
+	}
+}
+
+// TestRebuildReadsEveryChunk rebuilds the index of a vault with more
+// records than indexable reads in one transaction, and finds the first
+// and the last of them.
+func TestRebuildReadsEveryChunk(t *testing.T) {
+	v := newVault(t)
+	bodies := make([]record.Body, indexableChunk+10)
+	for i := range bodies {
+		bodies[i] = &record.Note{Text: fmt.Sprintf("нататка нумар%d", i)}
+	}
+	saved, err := v.Import(bodies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.db.Update(func(txn *badger.Txn) error { return txn.Delete([]byte("idx/meta")) })
+	v = reopen(t, v)
+	for _, i := range []int{0, len(bodies) - 1} {
+		hits, err := v.Search(search.Query{Text: fmt.Sprintf("нумар%d", i)})
+		if err != nil || len(hits) != 1 || hits[0].ID != saved[i].ID {
+			t.Errorf("note %d after the rebuild: %+v, %v", i, hits, err)
+		}
+	}
+	if n := v.index.Len(); n != len(bodies) {
+		t.Errorf("the rebuilt index holds %d records, want %d", n, len(bodies))
 	}
 }

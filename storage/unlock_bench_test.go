@@ -2,15 +2,12 @@ package storage
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"slices"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -47,14 +44,7 @@ func BenchmarkUnlockToFirstList(b *testing.B) {
 	dir := largeVault(b, n)
 	var list, kdf, rss, rssAfter, cpu []float64
 	for b.Loop() {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestUnlockListChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), unlockEnv+"="+dir)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			b.Fatalf("unlock child: %v: %s", err, stderr.String())
-		}
+		out := proof.RunChild(b, "TestUnlockListChild", unlockEnv+"="+dir)
 		var people int
 		var l, k, r, ra, c float64
 		line := string(out[bytes.Index(out, []byte("unlocked ")):])
@@ -67,83 +57,32 @@ func BenchmarkUnlockToFirstList(b *testing.B) {
 		list, kdf, rss, rssAfter = append(list, l), append(kdf, k), append(rss, r), append(rssAfter, ra)
 		cpu = append(cpu, c)
 	}
-	b.ReportMetric(median(list), "list-ms")
-	b.ReportMetric(median(kdf), "kdf-ms")
-	b.ReportMetric(median(rss), "rss-MB")
-	b.ReportMetric(median(rssAfter), "rss-after-kdf-MB")
-	b.ReportMetric(median(cpu), "list-cpu-ms")
+	b.ReportMetric(proof.Median(list), "list-ms")
+	b.ReportMetric(proof.Median(kdf), "kdf-ms")
+	b.ReportMetric(proof.Median(rss), "rss-MB")
+	b.ReportMetric(proof.Median(rssAfter), "rss-after-kdf-MB")
+	b.ReportMetric(proof.Median(cpu), "list-cpu-ms")
 	b.ReportMetric(0, "ns/op") // the list-ms above says it
 }
 
-func median(vs []float64) float64 {
-	slices.Sort(vs)
-	return vs[len(vs)/2]
-}
-
-// largeVault returns the directory of a vault of n synthetic records,
-// built with the production key derivation cost: in every 200 records,
-// 100 people, 60 cases, 30 notes and 10 testimonies of 1 to 4 KB about
-// them (n is rounded up to a multiple of 200). It is kept under LETAPIS_BENCH_CACHE when that is set.
+// largeVault returns the directory of a vault of n synthetic records
+// (synth's Vault mix) with the passphrase testPassphrase, built with the
+// production key derivation cost unless LETAPIS_BENCH_WORK_FACTOR sets a
+// lower one, and shared with the app's benchmark of the same row.
 func largeVault(b *testing.B, n int) string {
-	cache := os.Getenv("LETAPIS_BENCH_CACHE")
-	if cache == "" {
-		cache = b.TempDir()
-	}
-	dir := filepath.Join(cache, fmt.Sprintf("unlock-vault-%d-%s", n, os.Getenv("LETAPIS_BENCH_WORK_FACTOR")))
-	if Exists(dir) {
-		return dir
-	}
-	start := time.Now()
-	building := dir + ".building"
-	os.RemoveAll(building)
-	// LETAPIS_BENCH_WORK_FACTOR lowers the key derivation's cost for a
-	// quick run; the default is the production one.
-	wf := 0
-	if s := os.Getenv("LETAPIS_BENCH_WORK_FACTOR"); s != "" {
-		var err error
-		if wf, err = strconv.Atoi(s); err != nil || wf < 10 {
-			b.Fatalf("LETAPIS_BENCH_WORK_FACTOR=%q is not a work factor of at least 10", s)
-		}
-	}
-	v, err := Create(building, testPassphrase, Options{WorkFactor: wf, MinFreeBytes: 1 << 20})
-	if err != nil {
-		b.Fatal(err)
-	}
-	g := synth.New(11)
-	for done := 0; done < n; done += 200 {
-		people := make([]record.Body, 100)
-		for i := range people {
-			people[i] = g.Person()
-		}
-		saved, err := v.Import(people)
+	return proof.LargeVaultDir(b, n, func(dir string, wf int) {
+		start := time.Now()
+		v, err := Create(dir, testPassphrase, Options{WorkFactor: wf, MinFreeBytes: 1 << 20})
 		if err != nil {
 			b.Fatal(err)
 		}
-		var about []record.Body
-		for i, p := range saved {
-			switch {
-			case i < 60:
-				about = append(about, g.Case(p.ID))
-			case i < 90:
-				about = append(about, g.Note(p.ID))
-			default:
-				t := g.Testimony([]string{p.ID})
-				t.Text = g.TestimonyText(1024, 4096)
-				about = append(about, t)
-			}
-		}
-		if _, err := v.Import(about); err != nil {
+		err = synth.Vault(synth.New(11), n, v.Import, func(r *Record) string { return r.ID })
+		v.waitIndex() // a complete index, as the app leaves it
+		if err := errors.Join(err, v.Close()); err != nil {
 			b.Fatal(err)
 		}
-	}
-	if err := v.Close(); err != nil {
-		b.Fatal(err)
-	}
-	if err := os.Rename(building, dir); err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("built a vault of %d records in %v", n-n%200, time.Since(start).Round(time.Second))
-	return dir
+		b.Logf("built a vault of %d records in %v", n+(200-n%200)%200, time.Since(start).Round(time.Second))
+	})
 }
 
 // TestUnlockListChild is not a test on its own: run as the child process
@@ -169,8 +108,13 @@ func TestUnlockListChild(t *testing.T) {
 	// here on apart from the peak it reached.
 	runtime.GC()
 	debug.FreeOSMemory()
-	peakKDF := peakRSS(t)
-	resetPeakRSS(t)
+	peakKDF, err := proof.PeakRSS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := proof.ResetPeakRSS(); err != nil {
+		t.Fatal(err)
+	}
 
 	start, cpuStart := time.Now(), cpuTime(t)
 	opts := Options{}
@@ -188,52 +132,20 @@ func TestUnlockListChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	list, cpu := time.Since(start), cpuTime(t)-cpuStart
-	after := peakRSS(t)
+	after, err := proof.PeakRSS()
+	if err != nil {
+		t.Fatal(err)
+	}
 	fmt.Printf("unlocked %d people kdf-ms=%g list-ms=%g rss-MB=%g rss-after-kdf-MB=%g list-cpu-ms=%g\n", len(people),
 		float64(kdf)/1e6, float64(list)/1e6, max(peakKDF, after), after, float64(cpu)/1e6)
 	v.Close()
 }
 
-// peakRSS returns the process's peak resident set size (VmHWM) in MB.
-func peakRSS(t *testing.T) float64 {
-	status, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for line := range strings.Lines(string(status)) {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
-			if err != nil {
-				t.Fatalf("VmHWM: %v", err)
-			}
-			return float64(kb) / 1000
-		}
-	}
-	t.Fatal("no VmHWM in /proc/self/status")
-	return 0
-}
-
-// resetPeakRSS sets VmHWM back to the current RSS (Linux 4.0 and later).
-func resetPeakRSS(t *testing.T) {
-	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
-		t.Fatalf("reset peak RSS: %v", err)
-	}
-}
-
-// cpuTime returns the CPU time the process has used, user and system, on
-// all its threads, from /proc/self/stat (in clock ticks of 10 ms).
+// cpuTime returns the CPU time this process has used (proof.CPUTime).
 func cpuTime(t *testing.T) time.Duration {
-	stat, err := os.ReadFile("/proc/self/stat")
+	d, err := proof.CPUTime()
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The fields after the command name, which is in parentheses: utime
-	// and stime are the 12th and 13th of them.
-	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
-	utime, err1 := strconv.Atoi(f[11])
-	stime, err2 := strconv.Atoi(f[12])
-	if err1 != nil || err2 != nil {
-		t.Fatalf("/proc/self/stat: %q", stat)
-	}
-	return time.Duration(utime+stime) * 10 * time.Millisecond
+	return d
 }
