@@ -27,14 +27,19 @@ func openStore(dir string, key []byte, log *slog.Logger, readOnly bool) (*badger
 		WithNumMemtables(2).
 		WithValueLogFileSize(64 << 20).
 		WithNumVersionsToKeep(1).
-		// Values from 1 KiB up (envelopes, the views of longer records)
+		// Values from 4 KiB up (envelopes, the views of long records)
 		// go to the value log, written once, and the tables keep 12-byte
 		// pointers: without this every envelope was copied again by each
 		// memtable flush and compaction, most of a bulk import's cost
-		// (BenchmarkImport). Value log entries carry a CRC, checked on
-		// every read below, as table blocks' checksums are. A value
-		// replaced later (the view of an edited record) stays in the
-		// value log until the next purge rewrites the store.
+		// (BenchmarkImport). Smaller values (summaries, counts, most
+		// views and search entries) stay in the tables: the value log is
+		// memory-mapped, and reading the search index from it at unlock
+		// brought the envelopes around each entry into the process's RSS
+		// (about 230 MB at 100,000 records with a 1 KiB threshold,
+		// BenchmarkAppUnlockToFirstList). Value log entries carry a CRC,
+		// checked on every read below, as table blocks' checksums are. A
+		// value replaced later (the view of an edited record) stays in
+		// the value log until the next purge rewrites the store.
 		WithValueThreshold(valueThreshold).
 		WithVerifyValueChecksum(true).
 		WithNumCompactors(2).
@@ -67,7 +72,7 @@ func openStore(dir string, key []byte, log *slog.Logger, readOnly bool) (*badger
 
 // valueThreshold is the size from which Badger keeps a value in its value
 // log, and only a pointer to it in its tables (openStore).
-const valueThreshold = 1 << 10
+const valueThreshold = 4 << 10
 
 // Store key prefixes; see the package documentation.
 const (
