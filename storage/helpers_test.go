@@ -1,10 +1,12 @@
 package storage
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/letapis/letapis/internal/proof"
+	"github.com/letapis/letapis/storage/keyfile"
 	"github.com/letapis/letapis/storage/record"
 )
 
@@ -59,4 +61,19 @@ func mustAdd(t testing.TB, v *Vault, b record.Body) *Record {
 func scanForPlaintext(t testing.TB, dir string, needles ...string) {
 	t.Helper()
 	proof.ScanReport(t, []string{dir}, needles)
+}
+
+// testSecrets reads the secrets of the key file of the vault in dir, as
+// someone who knows the passphrase could.
+func testSecrets(t testing.TB, dir string) *keyfile.Secrets {
+	t.Helper()
+	file, err := os.ReadFile(filepath.Join(dir, keyFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := keyfile.Decode(file, testPassphrase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

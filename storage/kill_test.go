@@ -3,7 +3,9 @@ package storage
 import (
 	"bufio"
 	"fmt"
+	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
@@ -118,4 +120,42 @@ func testKill9(t *testing.T, mode string) {
 		{Name: "failed reopenings", Value: float64(failedOpens), Zero: true},
 	}
 	proof.Report(t, "kill -9 during "+mode+"s", append(counts, proof.ScanReport(t, []string{dir}, needles)...)...)
+}
+
+// TestEmptyLogsLeftByAKillDoNotStopUnlock leaves the empty memtable log
+// and value log that a process killed right after creating them leaves
+// behind (Badger refuses such a store: dgraph-io/badger issue 2207), and
+// checks that the vault unlocks, read-write and read-only, with every
+// record.
+func TestEmptyLogsLeftByAKillDoNotStopUnlock(t *testing.T) {
+	for _, readOnly := range []bool{false, true} {
+		t.Run(fmt.Sprintf("readOnly=%v", readOnly), func(t *testing.T) {
+			v := newVault(t)
+			recs, err := v.Import([]record.Body{&record.Note{Text: "kept across the kill"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := v.Dir()
+			v.Close()
+			s := testSecrets(t, dir)
+			db := storeDir(dir, s.StoreGeneration)
+			for _, name := range []string{"00099.mem", "000099.vlog"} {
+				if err := os.WriteFile(filepath.Join(db, name), nil, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			opts := testOptions
+			if readOnly {
+				opts.MinFreeBytes = math.MaxInt64 // as on a nearly full disk
+			}
+			w, err := Open(dir, testPassphrase, opts)
+			if err != nil {
+				t.Fatalf("unlock with empty logs left by a kill: %v", err)
+			}
+			defer w.Close()
+			if _, err := w.Get(recs[0].ID); err != nil {
+				t.Errorf("the record saved before: %v", err)
+			}
+		})
+	}
 }

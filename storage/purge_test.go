@@ -21,14 +21,7 @@ import (
 // needle.
 func rawStoreContains(t *testing.T, dir string, needle []byte) bool {
 	t.Helper()
-	file, err := os.ReadFile(filepath.Join(dir, keyFileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := keyfile.Decode(file, testPassphrase)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := testSecrets(t, dir)
 	ident, err := parseIdentity(s.Identity)
 	if err != nil {
 		t.Fatal(err)

@@ -56,6 +56,9 @@ func openStore(dir string, key []byte, log *slog.Logger, readOnly bool) (*badger
 	if err := checkTables(dir, key); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	if err := kv.RemoveEmptyLogs(dir); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 	db, err := badger.Open(opts)
 	if err != nil {
 		switch {

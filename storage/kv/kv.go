@@ -1,6 +1,6 @@
 // Package kv holds the small Badger helpers that the vault and the relay's
-// store share: JSON values and a logger that routes Badger's messages to
-// log/slog.
+// store share: JSON values, a logger that routes Badger's messages to
+// log/slog, and the clean-up of empty logs left by a killed process.
 package kv
 
 import (

@@ -88,6 +88,9 @@ func OpenBadgerStore(dir string, opts BadgerOptions) (*BadgerStore, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if err := kv.RemoveEmptyLogs(dir); err != nil {
+		return nil, fmt.Errorf("open relay store in %s: %w", dir, err)
+	}
 	db, err := badger.Open(badger.DefaultOptions(dir).
 		WithSyncWrites(true).
 		WithDetectConflicts(false). // the batcher is the only writer
