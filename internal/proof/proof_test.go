@@ -1,6 +1,8 @@
 package proof
 
 import (
+	"bytes"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -182,5 +184,42 @@ func TestFuzzTargets(t *testing.T) {
 	}
 	if len(ts) != 2 || ts[0].Name != "FuzzOne" || ts[1].Name != "FuzzTwo" || !strings.HasSuffix(ts[0].Dir, "/a") {
 		t.Errorf("targets = %+v", ts)
+	}
+}
+
+// TestNeedleSetAgreesWithContains checks the one-pass search against
+// bytes.Contains for each needle: short and long needles, needles that
+// share a start, overlap, repeat, or sit at the very end of the data.
+func TestNeedleSetAgreesWithContains(t *testing.T) {
+	dice := rand.New(rand.NewPCG(1, 2))
+	data := make([]byte, 1<<16)
+	for i := range data {
+		data[i] = "abcd "[dice.IntN(5)]
+	}
+	var list []string
+	for range 2000 {
+		n, at := 1+dice.IntN(20), dice.IntN(len(data))
+		if dice.IntN(2) == 0 || at+n > len(data) {
+			b := make([]byte, n) // most of these are absent
+			for i := range b {
+				b[i] = "abcde"[dice.IntN(5)]
+			}
+			list = append(list, string(b))
+			continue
+		}
+		list = append(list, string(data[at:at+n]))
+	}
+	list = append(list, string(data[len(data)-12:]), list[0])
+	got := map[string]bool{}
+	for _, s := range newNeedles(list).in(data) {
+		if got[s] {
+			t.Errorf("%q reported twice", s)
+		}
+		got[s] = true
+	}
+	for _, s := range list {
+		if want := bytes.Contains(data, []byte(s)); got[s] != want {
+			t.Errorf("%q: found %v, bytes.Contains says %v", s, got[s], want)
+		}
 	}
 }

@@ -109,6 +109,7 @@ type Hit struct{ Path, Needle string }
 // of the needles occurs, and how many files it read. Missing directories
 // are skipped.
 func Scan(dirs []string, needles []string) (hits []Hit, files int, err error) {
+	find := newNeedles(needles)
 	for _, dir := range dirs {
 		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -125,10 +126,8 @@ func Scan(dirs []string, needles []string) (hits []Hit, files int, err error) {
 				return err
 			}
 			files++
-			for _, n := range needles {
-				if bytes.Contains(data, []byte(n)) {
-					hits = append(hits, Hit{path, n})
-				}
+			for _, n := range find.in(data) {
+				hits = append(hits, Hit{path, n})
 			}
 			return nil
 		})
