@@ -159,7 +159,7 @@ test: build deps-gui-test fmt-check vet
 fuzz: check-go $(if $(NEED_GL),deps)
 	@$(call fuzz_all,$(or $(FUZZTIME),$(FUZZTIME_LONG)))
 
-# bench: the performance table of DESIGN.md section 9 (docs/PERFORMANCE.md): every budget row,
+# bench: the performance table of docs/ARCHITECTURE.md (docs/PERFORMANCE.md): every budget row,
 # the median of BENCHCOUNT runs, and the limit measured in the same run. BENCH_QUICK=1 runs it
 # on small data, once.
 bench: check-go $(if $(NEED_GL),deps)

@@ -5,7 +5,7 @@ import (
 	"runtime/debug"
 )
 
-// Memory (DESIGN.md section 9: a vault of 100,000 records open in at most
+// Memory (docs/ARCHITECTURE.md: a vault of 100,000 records open in at most
 // 250 MB). The key derivation needs 256 MiB for a moment at every unlock;
 // unlock.go gives them back to the system as soon as the vault is open,
 // and locking gives back what the session held (releaseMemory). Between

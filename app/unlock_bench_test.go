@@ -35,7 +35,7 @@ const appCycles = 5
 
 // BenchmarkAppUnlockToFirstList measures the row "unlocked vault of
 // 100,000 records to first list: ≤ 1 s after the key derivation; RSS ≤
-// 250 MB" of DESIGN.md section 9 for the app itself: each iteration
+// 250 MB" of docs/ARCHITECTURE.md for the app itself: each iteration
 // starts a fresh process that builds the UI on Fyne's test app (no
 // display; the real app adds its OpenGL driver), unlocks the vault of
 // storage's BenchmarkUnlockToFirstList (LETAPIS_BENCH_VAULT_RECORDS

@@ -16,7 +16,7 @@ import (
 )
 
 // note2KiB is a note whose JSON body is about 2 KiB, the record size of
-// the save budget in DESIGN.md section 9.
+// the save budget in docs/ARCHITECTURE.md.
 func note2KiB() *record.Note {
 	return &record.Note{Text: string(bytes.Repeat([]byte("Сведчанне "), 2048/len("Сведчанне ")))}
 }

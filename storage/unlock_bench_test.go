@@ -23,7 +23,7 @@ const unlockEnv = "LETAPIS_TEST_UNLOCK_VAULT"
 
 // BenchmarkUnlockToFirstList measures the row "unlocked vault of 100,000
 // records to first list: ≤ 1 s after the key derivation; RSS ≤ 250 MB"
-// of DESIGN.md section 9. Each iteration starts a fresh process that
+// of docs/ARCHITECTURE.md. Each iteration starts a fresh process that
 // unlocks a vault of LETAPIS_BENCH_VAULT_RECORDS records (default
 // 100,000) with the production key derivation cost and lists the people,
 // as the app's first screen does. It reports the median over the

@@ -26,7 +26,7 @@ type Sizes struct {
 	Count int
 }
 
-// FullSizes are the sizes of DESIGN.md section 9.
+// FullSizes are the sizes of docs/ARCHITECTURE.md.
 func FullSizes(count int) Sizes {
 	return Sizes{VaultRecords: 100_000, SyncRecords: 10_000, SearchPeople: 100_000, AttachmentMiB: 1024, Count: count}
 }
@@ -88,7 +88,7 @@ func Plan(s Sizes) []Run {
 	return runs
 }
 
-// Rows returns the rows of DESIGN.md section 9 at sizes s.
+// Rows returns the rows of docs/ARCHITECTURE.md at sizes s.
 func Rows(s Sizes) []Row {
 	quickVault := fmt.Sprintf("%d records", s.VaultRecords)
 	quickKDF := quickVault

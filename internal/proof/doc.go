@@ -1,5 +1,5 @@
 // Package proof turns the project's benchmarks and reliability tests into
-// the two tables of DESIGN.md sections 8 and 9: `make bench` and `make
+// the two tables of docs/ARCHITECTURE.md (Proof, Performance budgets): `make bench` and `make
 // reliability` (cmd/letapis-proof) run them and print one table each.
 //
 // For the benchmarks it parses the standard `go test -bench` output,

@@ -43,7 +43,7 @@ func BenchMain(ctx context.Context, out, log io.Writer, getenv func(string) stri
 	if sizes.Quick {
 		mode = "BENCH_QUICK=1: small sizes, one run each; a check of the harness, not of the budgets"
 	}
-	fmt.Fprintf(out, "\nLetapis performance budgets (DESIGN.md section 9), %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(out, "\nLetapis performance budgets (docs/ARCHITECTURE.md), %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(out, "machine: %s at the start, %s at the end\n", before, LoadAverage())
 	fmt.Fprintf(out, "mode: %s; took %v\n\n", mode, time.Since(start).Round(time.Second))
 	if err := WriteTable(out, lines); err != nil {

@@ -103,7 +103,7 @@ func ReliabilityMain(ctx context.Context, out, log io.Writer, getenv func(string
 	}
 	checks = append(checks, plaintextCheck(checks, leftovers, hits))
 
-	fmt.Fprintf(out, "\nLetapis reliability (DESIGN.md section 8), %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(out, "\nLetapis reliability (docs/ARCHITECTURE.md, Proof), %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(out, "machine: %s at the start, %s at the end\n", before, LoadAverage())
 	fmt.Fprintf(out, "settings: RELIABILITY_KILL_CYCLES=%s RELIABILITY_PROXY_DURATION=%s RELIABILITY_FLIP_TRIALS=%s RELIABILITY_FUZZTIME=%s; took %v\n\n",
 		set.KillCycles, set.ProxyDuration, set.FlipTrials, set.FuzzTime, time.Since(start).Round(time.Second))

@@ -19,7 +19,7 @@ type Metric struct {
 
 func (m Metric) key() string { return Module + "/" + strings.Replace(m.Bench, " ", " Benchmark", 1) }
 
-// Row is one row of the performance budget table (DESIGN.md section 9).
+// Row is one row of the performance budget table (docs/ARCHITECTURE.md).
 type Row struct {
 	What   string // the budget row, as the design states it
 	Quick  string // the size of the figure under BENCH_QUICK=1, when it differs

@@ -120,7 +120,7 @@ func TestBuiltinVocabulariesHaveThreeLanguages(t *testing.T) {
 			}
 		}
 	}
-	// DESIGN.md section 4 lists these incident types.
+	// The incident vocabulary of docs/ARCHITECTURE.md and the domain: these types.
 	for _, code := range []string{"torture", "medical-denial", "shizo", "pkt", "solitary", "incommunicado",
 		"counsel-denial", "unfair-trial", "family-pressure", "citizenship-deprivation", "forced-labour",
 		"sgbv", "marking", "death-in-custody", "other"} {

@@ -171,7 +171,7 @@ func readBlob(t *testing.T, c *Client, id string, offset int64) []byte {
 	return data
 }
 
-// TestOneRecordBudget checks the sync budget of DESIGN.md section 9 for
+// TestOneRecordBudget checks the sync budget of docs/ARCHITECTURE.md for
 // the client's part: one new record costs at most 3 requests and 16 KiB
 // on the wire, once the relay's key is known.
 func TestOneRecordBudget(t *testing.T) {

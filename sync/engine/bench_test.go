@@ -24,7 +24,7 @@ import (
 	"github.com/letapis/letapis/sync/relay"
 )
 
-// The sync rows of DESIGN.md section 9, measured through the real relay
+// The sync rows of docs/ARCHITECTURE.md, measured through the real relay
 // handler with a Badger store on disk, over loopback HTTP, with the
 // production client settings. Each benchmark reports its figure next to
 // the budget:

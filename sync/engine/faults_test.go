@@ -20,7 +20,7 @@ import (
 	"github.com/letapis/letapis/sync/wire"
 )
 
-// The reliability tests of DESIGN.md section 8 for sync: devices talk to
+// The reliability tests of docs/ARCHITECTURE.md (Proof) for sync: devices talk to
 // the real relay through a proxy that drops, resets and truncates
 // connections, answers bursts of 5xx and storms of 429 with a day's
 // Retry-After, and slows answers to a trickle; they must converge with

@@ -11,7 +11,7 @@ import (
 // and Outbox skips what was dropped), which is right, but its author's
 // sequence number must not then be missing for ever: every other device's
 // Vault.Gaps would report it as a revision the relay may be withholding, a
-// permanent false alarm of the withholding check (DESIGN.md section 6).
+// permanent false alarm of the withholding check.
 // Delete queues a stand-in with that number (see Vault.BeginSend). Found
 // by TestConvergesThroughFaults under -race, where records were deleted
 // before the slow link had carried them.

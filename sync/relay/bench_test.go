@@ -13,7 +13,7 @@ import (
 
 // BenchmarkAppend measures envelope appends (one id per signed request)
 // from 50 concurrent clients, each a device of one team, over loopback
-// HTTP into a Badger store on disk. DESIGN.md budget: 1,000 appends/s or
+// HTTP into a Badger store on disk. Budget (docs/ARCHITECTURE.md): 1,000 appends/s or
 // more, p99 at most 100 ms. The blobs are stored beforehand, untimed.
 func BenchmarkAppend(b *testing.B) {
 	const clients = 50
