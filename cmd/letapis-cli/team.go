@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/url"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -216,20 +214,6 @@ func checkToken(token string) error {
 	return nil
 }
 
-// warnPlainHTTP warns about a relay reached over plain HTTP across a
-// network. Loopback and onion addresses are fine.
-func (a *app) warnPlainHTTP(relay string) {
-	u, err := url.Parse(relay)
-	if err != nil || u.Scheme != "http" {
-		return
-	}
-	host := u.Hostname()
-	if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" || strings.HasSuffix(host, ".onion") {
-		return
-	}
-	a.warnf("the relay is reached over plain http: the records stay encrypted, but the network sees the team id and every request; use https")
-}
-
 // ---------------------------------------------------------------------------
 // team create
 
@@ -281,7 +265,7 @@ func cmdTeamCreate(a *app, c *command, args []string) error {
 			a.teamCreated(*team, *relay, v, records)
 		case err != nil:
 			return err
-		case st.Inviter == "" && st.Team == *team && st.Relay == *relay && st.Pin == *pin:
+		case !st.Invited() && st.Team == *team && st.Relay == *relay && st.Pin == *pin:
 			// An earlier registration failed or its answer was lost: the
 			// relay accepts the same device again.
 			e, err := a.newEngine(v, cfg)
@@ -295,7 +279,6 @@ func cmdTeamCreate(a *app, c *command, args []string) error {
 		default:
 			return fmt.Errorf("this vault is already part of team %s, through the relay at %s", st.Team, st.Relay)
 		}
-		a.warnPlainHTTP(*relay)
 		if a.json {
 			return a.printJSON(map[string]string{"team": *team, "relay": *relay, "device": storage.Fingerprint(v.DeviceKey()), "role": storage.RoleAdmin})
 		}
@@ -330,7 +313,7 @@ func cmdTeamInvite(a *app, c *command, args []string) error {
 			return err
 		}
 		if a.json {
-			return a.printJSON(map[string]string{"code": code.String(), "team": code.Team, "relay": code.Relay, "admin": code.Admin})
+			return a.printJSON(map[string]string{"code": code.String(), "team": code.Team, "relay": code.Relay, "admin": storage.Fingerprint(code.Admin)})
 		}
 		if _, err := fmt.Fprintln(a.stdout, code.String()); err != nil {
 			return err
@@ -433,7 +416,7 @@ func cmdTeamJoin(a *app, c *command, args []string) error {
 			return err
 		case st.Joined:
 			return fmt.Errorf("this vault is already a member of team %s", st.Team)
-		case st.Team == code.Team && st.Inviter == code.Admin:
+		case st.Team == code.Team && st.Inviter.Equal(code.Admin):
 			// Asked before: the request or its answer may have been lost.
 			// The relay accepts the same device again.
 			if safety, err = a.joinAgain(ctx, v, st, code, cfg); err != nil {
@@ -442,7 +425,6 @@ func cmdTeamJoin(a *app, c *command, args []string) error {
 		default:
 			return fmt.Errorf("this vault already asked to join team %s; join another team from a new, empty vault (--vault NEWDIR)", st.Team)
 		}
-		a.warnPlainHTTP(code.Relay)
 		if a.json {
 			return a.printJSON(map[string]string{"team": code.Team, "relay": code.Relay, "device": storage.Fingerprint(v.DeviceKey()), "safety_number": safety})
 		}
@@ -467,19 +449,7 @@ func (a *app) joinAgain(ctx context.Context, v *storage.Vault, st *storage.TeamS
 	if err != nil && !errors.Is(err, client.ErrConflict) { // conflict: the device is known already
 		return "", err
 	}
-	return ownSafetyNumber(v, st), nil
-}
-
-// ownSafetyNumber is the safety number of a device that asked to join:
-// what engine.Join returned.
-func ownSafetyNumber(v *storage.Vault, st *storage.TeamState) string {
-	ap := wire.Applicant{
-		Pseudonym: st.Pseudonym,
-		AuthKey:   st.AuthKey().Public().(ed25519.PublicKey),
-		Device:    v.DeviceKey(),
-		Recipient: v.Recipient(),
-	}
-	return wire.SafetyNumber(st.Team, st.Inviter, &ap)
+	return engine.OwnSafetyNumber(v)
 }
 
 // ---------------------------------------------------------------------------
@@ -566,9 +536,6 @@ func cmdTeamApprove(a *app, c *command, args []string) error {
 				return &hintedError{err: err, msg: fmt.Sprintf("approved, but sending the approval failed: %s; run 'letapis-cli sync' to send it", a.explain(err))}
 			}
 			a.printf("sent the approval: the new device gets the team's records with its next 'letapis-cli sync'")
-			if *role == storage.RoleAdmin {
-				a.warnf("the relay knows every device it admits as a member: the new admin can change the roster, but cannot make invites or approve devices at the relay")
-			}
 		}
 		if a.json {
 			return a.printJSON(results)
@@ -703,7 +670,9 @@ func viewTeam(v *storage.Vault) (*teamView, error) {
 	tv := &teamView{Team: st.Team, Relay: st.Relay, Pin: st.Pin, Device: storage.Fingerprint(v.DeviceKey()),
 		Joined: st.Joined, Cursor: st.Cursor, Members: []memberView{}}
 	if !st.Joined {
-		tv.SafetyNumber = ownSafetyNumber(v, st)
+		if tv.SafetyNumber, err = engine.OwnSafetyNumber(v); err != nil {
+			return nil, err
+		}
 	}
 	if tv.ToSend, err = v.OutboxLen(); err != nil {
 		return nil, err
