@@ -77,6 +77,9 @@ safety number: compare it with the one its owner reads to you, in person
 or by voice. A different number means someone in between changed the
 request: answer no.
 
+--role admin makes the device an admin of the team's roster and of the
+relay: it can invite, approve and remove devices, this one included.
+
 Approving gives the device the team's keys; one sync pass follows, so
 that the approval goes out at once. --yes approves without asking: use
 it only when the safety number was compared some other way, and name the
@@ -89,8 +92,28 @@ the device cannot read anything written from now on, and the relay
 refuses it. What it already received, it keeps: that cannot be taken
 back. Asks for confirmation unless --yes is given; a sync pass follows.
 
-If the relay could not be told, run the command again.` + relayHelp,
+If the relay could not be told, run the command again.
+
+Any admin can remove any other device, other admins and the team's
+founder included; the relay keeps its last active admin. --relay-only
+only has the relay refuse the device and leaves the roster alone: that is
+what a device that became the relay's admin with 'letapis-cli team
+recover' can do about a lost admin's laptop.` + relayHelp,
 			run: cmdTeamRemove},
+		&command{name: "team recover", summary: "become the relay's admin with the operator's recovery token", group: groupTeam,
+			about: `For a team whose admins are all lost: with the one-time token the relay's
+operator printed with 'letapis-relay team recover', this device, which
+must still be an active member of the team at the relay, becomes an admin
+at the relay. It can then remove the lost admins' devices there (the
+relay refuses them from then on), make invites and approve requests at
+the relay.
+
+It does not become an admin of the team's signed roster: the other
+devices still refuse roster changes and key grants from it. So it cannot
+remove a device from the roster or change the team's key, and devices it
+lets in are not accepted by the others. To go on with new members, found
+a new team.` + relayHelp,
+			run: cmdTeamRecover},
 		&command{name: "team members", summary: "show the team, its devices and what waits to be synced", group: groupTeam,
 			about: `Show the team this vault belongs to: its id and relay, this device's
 state, what waits to be sent or fetched, and the roster: every device's
@@ -549,10 +572,15 @@ func cmdTeamApprove(a *app, c *command, args []string) error {
 
 func cmdTeamRemove(a *app, c *command, args []string) error {
 	fs := a.flagSet(c)
+	relayOnly := fs.Bool("relay-only", false, "only have the relay refuse the device, leaving the roster as it is (for a device that became the relay's admin with 'team recover')")
 	proxy := a.proxyFlag(fs)
+	a.flagOrder = []string{"relay-only", "proxy"}
 	pos, err := a.parse(c, fs, args, 1, 1)
 	if err != nil {
 		return err
+	}
+	if *relayOnly {
+		return a.revokeAtRelay(*proxy, pos[0])
 	}
 	return a.withAdminEngine(*proxy, func(ctx context.Context, v *storage.Vault, e *engine.Engine) error {
 		m, err := findMember(v, pos[0])
@@ -596,6 +624,39 @@ func cmdTeamRemove(a *app, c *command, args []string) error {
 	})
 }
 
+// revokeAtRelay has the relay refuse a device of the roster, without
+// changing the roster: what a device that recovered the relay's admin
+// role can do about a lost admin's device.
+func (a *app) revokeAtRelay(proxy, prefix string) error {
+	return a.withVault(func(v *storage.Vault) error {
+		ctx, stop := signalContext()
+		defer stop()
+		m, err := findMember(v, prefix)
+		if err != nil {
+			return err
+		}
+		fp := m.Fingerprint()
+		if fp == storage.Fingerprint(v.DeviceKey()) {
+			return errors.New("this is this device: a device cannot remove itself; another admin can")
+		}
+		if err := a.confirm("revoke device "+fp+" at the relay", fmt.Sprintf("Have the relay refuse device %s? The roster does not change: the device keeps the team's key.", fp)); err != nil {
+			return err
+		}
+		e, err := a.newEngine(v, a.syncConfig(proxy))
+		if err != nil {
+			return err
+		}
+		if err := e.Client().Revoke(ctx, m.Pseudonym); err != nil {
+			return err
+		}
+		if a.json {
+			return a.printJSON(map[string]string{"revoked_at_relay": fp})
+		}
+		a.printf("the relay refuses device %s from now on; the team's roster and key are unchanged", fp)
+		return nil
+	})
+}
+
 // findMember finds the team member whose fingerprint starts with prefix.
 func findMember(v *storage.Vault, prefix string) (*storage.Member, error) {
 	members, err := v.Members()
@@ -616,6 +677,50 @@ func findMember(v *storage.Vault, prefix string) (*storage.Member, error) {
 		return &found[0], nil
 	}
 	return nil, fmt.Errorf("%q is the start of more than one device's fingerprint; type more of it", prefix)
+}
+
+// ---------------------------------------------------------------------------
+// team recover
+
+func cmdTeamRecover(a *app, c *command, args []string) error {
+	fs := a.flagSet(c)
+	token := fs.String("token", "", "the one-time `TOKEN` printed by 'letapis-relay team recover' (required)")
+	proxy := a.proxyFlag(fs)
+	a.flagOrder = []string{"token", "proxy"}
+	if _, err := a.parse(c, fs, args, 0, 0); err != nil {
+		return err
+	}
+	*token = strings.TrimSpace(*token)
+	if *token == "" {
+		return usageErr(c, "team recover needs --token TOKEN")
+	}
+	if err := checkToken(*token); err != nil {
+		return usageErr(c, err.Error())
+	}
+	return a.withVault(func(v *storage.Vault) error {
+		ctx, stop := signalContext()
+		defer stop()
+		st, err := v.Team()
+		if err != nil {
+			return err
+		}
+		if !st.Joined {
+			return storage.ErrJoining
+		}
+		e, err := a.newEngine(v, a.syncConfig(*proxy))
+		if err != nil {
+			return err
+		}
+		if err := e.Client().Register(ctx, *token); err != nil {
+			return err
+		}
+		if a.json {
+			return a.printJSON(map[string]string{"team": st.Team, "device": storage.Fingerprint(v.DeviceKey()), "relay_role": storage.RoleAdmin})
+		}
+		a.printf("this device is now an admin of team %s at the relay: it can remove devices there, invite and approve", st.Team)
+		a.warnf("it is not an admin of the team's signed roster: the other devices still refuse roster changes and key grants from it")
+		return nil
+	})
 }
 
 // ---------------------------------------------------------------------------
