@@ -247,3 +247,37 @@ func rosterEntryOf(t *testing.T, v *Vault, device ed25519.PublicKey) Member {
 	t.Fatalf("no roster entry for %s", Fingerprint(device))
 	return Member{}
 }
+
+// TestVaultWaitingWithAnOldInviteCannotJoin: a vault of an older version
+// that asked to join with a fingerprint only cannot tell its inviter's
+// grant from a forgery: the grant is quarantined and the vault stays
+// joining (it needs a new invite code, in a new vault).
+func TestVaultWaitingWithAnOldInviteCannotJoin(t *testing.T) {
+	inviter, joiner := newVault(t), newVault(t)
+	team := NewID()
+	if _, err := inviter.CreateTeam(team, "https://relay.invalid", ""); err != nil {
+		t.Fatal(err)
+	}
+	st, err := joiner.PrepareJoin(team, "https://relay.invalid", "", inviter.DeviceKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = joiner.changeTeam("make the state old", func(t *TeamState) {
+		t.Inviter, t.OldInviter = nil, Fingerprint(inviter.DeviceKey())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := joiner.Team(); !st.Invited() || st.Joined {
+		t.Fatalf("old joining state read as %+v", st)
+	}
+	if err := inviter.Admit(joiner.DeviceKey(), joiner.Recipient(), st.Pseudonym, RoleMember); err != nil {
+		t.Fatal(err)
+	}
+	if reasons := deliver(t, inviter, joiner); len(reasons) != 1 || !strings.Contains(reasons[0], "may not grant") {
+		t.Fatalf("the grant to an old joining vault: quarantined %q", reasons)
+	}
+	if st, _ := joiner.Team(); st.Joined {
+		t.Fatal("an old joining vault trusted a grant on a fingerprint")
+	}
+}
