@@ -142,9 +142,11 @@ type Store interface {
 	// Approve makes a pending device active with the given role (RoleAdmin
 	// or RoleMember; the server checks) and forgets its device key,
 	// recipient and request time (the team's roster keeps them, signed;
-	// the relay need not). Approving an active device changes nothing, its
-	// role included. It returns ErrNotFound for an unknown device and
-	// ErrRevoked for a revoked one.
+	// the relay need not). Approving an active member as admin makes it an
+	// admin (an approval retried after an earlier one reached the relay
+	// as member); otherwise approving an active device changes nothing: an
+	// admin is never made a member again (revoke it instead). It returns
+	// ErrNotFound for an unknown device and ErrRevoked for a revoked one.
 	Approve(ctx context.Context, team, pseudonym string, role Role) error
 
 	// Revoke marks a device revoked and forgets everything about it but

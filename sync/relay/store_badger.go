@@ -354,7 +354,7 @@ func (s *BadgerStore) Approve(_ context.Context, team, pseudonym string, role Ro
 			return err
 		case d.Status == StatusRevoked:
 			return ErrRevoked
-		case d.Status == StatusActive:
+		case d.Status == StatusActive && (d.Role == role || role != RoleAdmin):
 			return nil
 		}
 		return setJSON(txn, key("dev", team, pseudonym), deviceRecord{AuthKey: d.AuthKey, Role: role, Status: StatusActive})

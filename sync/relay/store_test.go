@@ -134,7 +134,9 @@ func testStore(t *testing.T, newStore func(t *testing.T) Store) {
 		}
 		wantErr(t, "approve again", s.Approve(ctx, team, first.Pseudonym, RoleMember), nil)
 		wantErr(t, "approve again as admin", s.Approve(ctx, team, first.Pseudonym, RoleAdmin), nil)
-		wantDevice(t, s, team, first.Pseudonym, RoleMember, StatusActive) // an active device keeps its role
+		wantDevice(t, s, team, first.Pseudonym, RoleAdmin, StatusActive)
+		wantErr(t, "approve the admin as member", s.Approve(ctx, team, first.Pseudonym, RoleMember), nil)
+		wantDevice(t, s, team, first.Pseudonym, RoleAdmin, StatusActive) // never made a member again
 		wantErr(t, "approve an unknown device", s.Approve(ctx, team, newName(), RoleMember), ErrNotFound)
 		wantErr(t, "join retried after approval", s.Join(ctx, team, token, first, now), nil)
 		joins, _ = s.PendingJoins(ctx, team)
