@@ -39,7 +39,7 @@ func teamOfTwo(t *testing.T, dir string) (admin, member *storage.Vault, sync fun
 	if _, err := admin.CreateTeam(storage.NewID(), "https://relay.invalid", ""); err != nil {
 		t.Fatal(err)
 	}
-	st, err := member.PrepareJoin(storage.NewID(), "https://relay.invalid", "", storage.Fingerprint(admin.DeviceKey()))
+	st, err := member.PrepareJoin(storage.NewID(), "https://relay.invalid", "", admin.DeviceKey())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,6 +65,7 @@ type syncFacts struct {
 	team        *storage.TeamState // nil while the vault is in no team
 	self        string             // this device's fingerprint
 	safety      string             // while waiting for approval
+	oldJoin     bool               // asked to join with a version 1 invite code
 	members     []storage.Member
 	admin       bool
 	outbox      int
@@ -163,8 +164,12 @@ func readSyncFacts(v *storage.Vault, conflicts bool) (*syncFacts, error) {
 		return nil, err
 	}
 	f.team = st
-	if !st.Joined && st.Inviter != "" {
-		if f.safety, err = engine.OwnSafetyNumber(v); err != nil {
+	if !st.Joined && st.Invited() {
+		f.safety, err = engine.OwnSafetyNumber(v)
+		switch {
+		case errors.Is(err, engine.ErrOldJoin):
+			f.oldJoin = true
+		case err != nil:
 			return nil, err
 		}
 	}

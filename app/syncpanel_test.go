@@ -119,7 +119,7 @@ func TestSyncPanelTwoDevicesThroughARealRelay(t *testing.T) {
 	test.Tap(pa.team.invite)
 	a.wait()
 	code := pa.team.inviteCode.Text
-	if !strings.HasPrefix(code, "letapis-invite-v1:") || !pa.team.copyCode.Visible() {
+	if !strings.HasPrefix(code, "letapis-invite-v2:") || !pa.team.copyCode.Visible() {
 		t.Fatalf("no invite code shown: %q %q", code, pa.team.inviteNote.Text)
 	}
 	test.Tap(pa.team.copyCode)
@@ -135,7 +135,7 @@ func TestSyncPanelTwoDevicesThroughARealRelay(t *testing.T) {
 		t.Fatalf("after Ask to join: view %q, note %q", pb.view, pb.team.joinNote.Text)
 	}
 	safety := pb.team.safety.Text
-	if len(safety) != 19 || !strings.Contains(panelTexts(b), safety) {
+	if len(safety) != 35 || !strings.Contains(panelTexts(b), safety) {
 		t.Fatalf("no safety number shown on B: %q", safety)
 	}
 	if !b.pumpUntil(func() bool { return !b.sync.running() && b.sync.stopped != nil }) {
@@ -312,6 +312,30 @@ func TestSyncErrorTextInPlainWords(t *testing.T) {
 		got := u.syncErrorText(c.err)
 		if c.want == "" && got != "" || !strings.HasPrefix(got, c.want) {
 			t.Errorf("syncErrorText(%v) = %q, want %q…", c.err, got, c.want)
+		}
+	}
+}
+
+// TestJoinRefusesOldAndPlainHTTPInviteCodes: a version 1 invite code and
+// one naming a plain http:// relay across a network are refused with what
+// to do, and the vault stays out of any team.
+func TestJoinRefusesOldAndPlainHTTPInviteCodes(t *testing.T) {
+	u := syncUI(t)
+	p := u.main.sync
+	admin, _, _ := ed25519.GenerateKey(rand.Reader)
+	plain := (&wire.InviteCode{Relay: "http://relay.example", Team: storage.NewID(), Token: strings.Repeat("k", 32), Admin: admin}).String()
+	for code, want := range map[string]string{
+		"letapis-invite-v1:eyJyZWxheSI6Imh0dHBzOi8vci5leGFtcGxlIn0": "This invite code is from an older version of Letapis and can no longer be used. Ask the admin for a new invite code.",
+		plain: "The invite code names a relay reached over plain http://, which is allowed only on this computer or for an onion service. Ask the admin for an invite code with an https:// relay.",
+	} {
+		p.team.code.SetText(code)
+		test.Tap(p.team.join)
+		u.wait()
+		if p.team.joinNote.Text != want || !p.team.joinNote.Visible() {
+			t.Errorf("join with %.30s: note %q, want %q", code, p.team.joinNote.Text, want)
+		}
+		if p.view != "none" {
+			t.Fatalf("a refused code changed the view to %q", p.view)
 		}
 	}
 }

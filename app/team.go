@@ -62,7 +62,7 @@ func newTeamPanel(u *UI, p *syncPanel) *teamPanel {
 	t.start = u.button(u.T("Start the team"), theme.ContentAddIcon(), t.startTeam)
 	t.start.Importance = widget.HighImportance
 	t.startNote = note()
-	t.code = u.multiLine("letapis-invite-v1:…", 3)
+	t.code = u.multiLine("letapis-invite-v2:…", 3)
 	t.join = u.button(u.T("Ask to join"), theme.LoginIcon(), t.joinTeam)
 	t.join.Importance = widget.HighImportance
 	t.joinNote = note()
@@ -194,7 +194,7 @@ func foundTeam(ctx context.Context, v *storage.Vault, relay, team, token, pin st
 		return e, terr == nil, err
 	case err != nil:
 		return nil, false, err
-	case st.Inviter != "" || st.Team != team || st.Relay != relay || st.Pin != pin:
+	case st.Invited() || st.Team != team || st.Relay != relay || st.Pin != pin:
 		return nil, true, fmt.Errorf("this vault is already part of team %s", st.Team)
 	}
 	if e, err = engine.New(v, cfg); err != nil {
@@ -239,8 +239,15 @@ func (t *teamPanel) joinCard() fyne.CanvasObject {
 func (t *teamPanel) joinTeam() {
 	u, s := t.ui, t.ui.sync
 	code, err := wire.ParseInviteCode(t.code.Text)
-	if err != nil {
-		say(t.joinNote, u.T("This is not a whole Letapis invite code. Copy it again, all of it: it starts with letapis-invite-v1:"), true)
+	switch {
+	case errors.Is(err, wire.ErrOldInvite):
+		say(t.joinNote, u.T("This invite code is from an older version of Letapis and can no longer be used. Ask the admin for a new invite code."), true)
+		return
+	case errors.Is(err, wire.ErrPlainHTTP):
+		say(t.joinNote, u.T("The invite code names a relay reached over plain http://, which is allowed only on this computer or for an onion service. Ask the admin for an invite code with an https:// relay."), true)
+		return
+	case err != nil:
+		say(t.joinNote, u.T("This is not a whole Letapis invite code. Copy it again, all of it: it starts with letapis-invite-v2:"), true)
 		return
 	}
 	if s == nil || !s.loaded {
@@ -292,7 +299,7 @@ func joinTeam(ctx context.Context, v *storage.Vault, code *wire.InviteCode, cfg 
 		return e, terr == nil, err
 	case err != nil:
 		return nil, false, err
-	case st.Joined || st.Team != code.Team || st.Inviter != code.Admin:
+	case st.Joined || st.Team != code.Team || !st.Inviter.Equal(code.Admin):
 		return nil, true, fmt.Errorf("this vault is already part of team %s", st.Team)
 	}
 	if e, err = engine.New(v, cfg); err != nil {
@@ -332,6 +339,9 @@ func (t *teamPanel) show(f *syncFacts) {
 		return
 	}
 	t.waiting.SetText(u.Tf("This device asked to join team %s through the relay at %s.", f.team.Team, f.team.Relay))
+	if f.oldJoin {
+		t.waiting.SetText(u.T("This device asked to join with an invite code of an older version of Letapis and cannot finish joining. Ask the admin for a new invite code and join from a new, empty vault."))
+	}
 	t.safety.SetText(f.safety)
 	relay := f.team.Relay
 	if f.team.Pin != "" {

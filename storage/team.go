@@ -22,8 +22,8 @@ import (
 // only admins may write; audience keys reach members as key grants
 // (revisions of kind "key") encrypted to each member's own device key and
 // signed by an admin. A device that joins trusts the admin whose
-// fingerprint came with the invite code, and through that admin's grant
-// the roster it sends.
+// whole device key came with the invite code, and through that admin's
+// grant the roster it sends.
 
 // System revision kinds, beside the record kinds of package record.
 const (
@@ -86,9 +86,15 @@ type TeamState struct {
 	// requests to the relay; separate from the device key so the relay
 	// cannot link the device across teams.
 	AuthSeed []byte `json:"auth_seed"`
-	// Inviter is the fingerprint of the admin who invited this device,
-	// from the invite code; empty for the founder.
-	Inviter string `json:"inviter,omitempty"`
+	// Inviter is the device key of the admin who invited this device,
+	// whole, from the invite code; nil for the founder. While joining, a
+	// key grant is trusted only if this key signed it.
+	Inviter ed25519.PublicKey `json:"inviter_key,omitempty"`
+	// OldInviter is the inviter's fingerprint as vaults kept it before
+	// invite codes carried the whole key. Such a vault has joined (the
+	// fingerprint is used for nothing after that); one still waiting to
+	// join cannot: it needs a new invite code, in a new vault.
+	OldInviter string `json:"inviter,omitempty"`
 	// Joined is false while waiting for the first key grant.
 	Joined bool `json:"joined"`
 	// Cursor is the position in the relay's log up to which everything
@@ -98,6 +104,10 @@ type TeamState struct {
 	// relay that later shows another key is refused.
 	RelayKey ed25519.PublicKey `json:"relay_key,omitempty"`
 }
+
+// Invited reports whether this device joined (or asks to join) its team
+// with an invite code, rather than founding it.
+func (t *TeamState) Invited() bool { return len(t.Inviter) > 0 || t.OldInviter != "" }
 
 // AuthKey returns the key that signs requests to the relay.
 func (t *TeamState) AuthKey() ed25519.PrivateKey { return ed25519.NewKeyFromSeed(t.AuthSeed) }
@@ -222,12 +232,15 @@ func (v *Vault) CreateTeam(team, relay, pin string) (*TeamState, error) {
 }
 
 // PrepareJoin records that this vault asks to join a team, invited by the
-// admin with the given fingerprint, and returns the state to send to the
-// relay. The vault must hold no records: its records would be encrypted
-// to an audience the team cannot read.
-func (v *Vault) PrepareJoin(team, relay, pin, inviter string) (*TeamState, error) {
-	t := &TeamState{Team: team, Relay: relay, Pin: pin, Pseudonym: NewID(), AuthSeed: newSeed(), Inviter: inviter}
+// admin whose device key is inviter (from the invite code), and returns
+// the state to send to the relay. The vault must hold no records: its
+// records would be encrypted to an audience the team cannot read.
+func (v *Vault) PrepareJoin(team, relay, pin string, inviter ed25519.PublicKey) (*TeamState, error) {
+	t := &TeamState{Team: team, Relay: relay, Pin: pin, Pseudonym: NewID(), AuthSeed: newSeed(), Inviter: slices.Clone(inviter)}
 	err := v.update("join team", func(txn *badger.Txn) error {
+		if len(inviter) != ed25519.PublicKeySize {
+			return errors.New("the inviting admin's key is not an Ed25519 public key")
+		}
 		if v.team != teamNone {
 			return errors.New("this vault is already part of a team")
 		}

@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/url"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -79,6 +77,9 @@ safety number: compare it with the one its owner reads to you, in person
 or by voice. A different number means someone in between changed the
 request: answer no.
 
+--role admin makes the device an admin of the team's roster and of the
+relay: it can invite, approve and remove devices, this one included.
+
 Approving gives the device the team's keys; one sync pass follows, so
 that the approval goes out at once. --yes approves without asking: use
 it only when the safety number was compared some other way, and name the
@@ -91,8 +92,28 @@ the device cannot read anything written from now on, and the relay
 refuses it. What it already received, it keeps: that cannot be taken
 back. Asks for confirmation unless --yes is given; a sync pass follows.
 
-If the relay could not be told, run the command again.` + relayHelp,
+If the relay could not be told, run the command again.
+
+Any admin can remove any other device, other admins and the team's
+founder included; the relay keeps its last active admin. --relay-only
+only has the relay refuse the device and leaves the roster alone: that is
+what a device that became the relay's admin with 'letapis-cli team
+recover' can do about a lost admin's laptop.` + relayHelp,
 			run: cmdTeamRemove},
+		&command{name: "team recover", summary: "become the relay's admin with the operator's recovery token", group: groupTeam,
+			about: `For a team whose admins are all lost: with the one-time token the relay's
+operator printed with 'letapis-relay team recover', this device, which
+must still be an active member of the team at the relay, becomes an admin
+at the relay. It can then remove the lost admins' devices there (the
+relay refuses them from then on), make invites and approve requests at
+the relay.
+
+It does not become an admin of the team's signed roster: the other
+devices still refuse roster changes and key grants from it. So it cannot
+remove a device from the roster or change the team's key, and devices it
+lets in are not accepted by the others. To go on with new members, found
+a new team.` + relayHelp,
+			run: cmdTeamRecover},
 		&command{name: "team members", summary: "show the team, its devices and what waits to be synced", group: groupTeam,
 			about: `Show the team this vault belongs to: its id and relay, this device's
 state, what waits to be sent or fetched, and the roster: every device's
@@ -216,20 +237,6 @@ func checkToken(token string) error {
 	return nil
 }
 
-// warnPlainHTTP warns about a relay reached over plain HTTP across a
-// network. Loopback and onion addresses are fine.
-func (a *app) warnPlainHTTP(relay string) {
-	u, err := url.Parse(relay)
-	if err != nil || u.Scheme != "http" {
-		return
-	}
-	host := u.Hostname()
-	if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" || strings.HasSuffix(host, ".onion") {
-		return
-	}
-	a.warnf("the relay is reached over plain http: the records stay encrypted, but the network sees the team id and every request; use https")
-}
-
 // ---------------------------------------------------------------------------
 // team create
 
@@ -281,7 +288,7 @@ func cmdTeamCreate(a *app, c *command, args []string) error {
 			a.teamCreated(*team, *relay, v, records)
 		case err != nil:
 			return err
-		case st.Inviter == "" && st.Team == *team && st.Relay == *relay && st.Pin == *pin:
+		case !st.Invited() && st.Team == *team && st.Relay == *relay && st.Pin == *pin:
 			// An earlier registration failed or its answer was lost: the
 			// relay accepts the same device again.
 			e, err := a.newEngine(v, cfg)
@@ -295,7 +302,6 @@ func cmdTeamCreate(a *app, c *command, args []string) error {
 		default:
 			return fmt.Errorf("this vault is already part of team %s, through the relay at %s", st.Team, st.Relay)
 		}
-		a.warnPlainHTTP(*relay)
 		if a.json {
 			return a.printJSON(map[string]string{"team": *team, "relay": *relay, "device": storage.Fingerprint(v.DeviceKey()), "role": storage.RoleAdmin})
 		}
@@ -330,7 +336,7 @@ func cmdTeamInvite(a *app, c *command, args []string) error {
 			return err
 		}
 		if a.json {
-			return a.printJSON(map[string]string{"code": code.String(), "team": code.Team, "relay": code.Relay, "admin": code.Admin})
+			return a.printJSON(map[string]string{"code": code.String(), "team": code.Team, "relay": code.Relay, "admin": storage.Fingerprint(code.Admin)})
 		}
 		if _, err := fmt.Fprintln(a.stdout, code.String()); err != nil {
 			return err
@@ -433,7 +439,7 @@ func cmdTeamJoin(a *app, c *command, args []string) error {
 			return err
 		case st.Joined:
 			return fmt.Errorf("this vault is already a member of team %s", st.Team)
-		case st.Team == code.Team && st.Inviter == code.Admin:
+		case st.Team == code.Team && st.Inviter.Equal(code.Admin):
 			// Asked before: the request or its answer may have been lost.
 			// The relay accepts the same device again.
 			if safety, err = a.joinAgain(ctx, v, st, code, cfg); err != nil {
@@ -442,7 +448,6 @@ func cmdTeamJoin(a *app, c *command, args []string) error {
 		default:
 			return fmt.Errorf("this vault already asked to join team %s; join another team from a new, empty vault (--vault NEWDIR)", st.Team)
 		}
-		a.warnPlainHTTP(code.Relay)
 		if a.json {
 			return a.printJSON(map[string]string{"team": code.Team, "relay": code.Relay, "device": storage.Fingerprint(v.DeviceKey()), "safety_number": safety})
 		}
@@ -467,19 +472,7 @@ func (a *app) joinAgain(ctx context.Context, v *storage.Vault, st *storage.TeamS
 	if err != nil && !errors.Is(err, client.ErrConflict) { // conflict: the device is known already
 		return "", err
 	}
-	return ownSafetyNumber(v, st), nil
-}
-
-// ownSafetyNumber is the safety number of a device that asked to join:
-// what engine.Join returned.
-func ownSafetyNumber(v *storage.Vault, st *storage.TeamState) string {
-	ap := wire.Applicant{
-		Pseudonym: st.Pseudonym,
-		AuthKey:   st.AuthKey().Public().(ed25519.PublicKey),
-		Device:    v.DeviceKey(),
-		Recipient: v.Recipient(),
-	}
-	return wire.SafetyNumber(st.Team, st.Inviter, &ap)
+	return engine.OwnSafetyNumber(v)
 }
 
 // ---------------------------------------------------------------------------
@@ -566,9 +559,6 @@ func cmdTeamApprove(a *app, c *command, args []string) error {
 				return &hintedError{err: err, msg: fmt.Sprintf("approved, but sending the approval failed: %s; run 'letapis-cli sync' to send it", a.explain(err))}
 			}
 			a.printf("sent the approval: the new device gets the team's records with its next 'letapis-cli sync'")
-			if *role == storage.RoleAdmin {
-				a.warnf("the relay knows every device it admits as a member: the new admin can change the roster, but cannot make invites or approve devices at the relay")
-			}
 		}
 		if a.json {
 			return a.printJSON(results)
@@ -582,10 +572,15 @@ func cmdTeamApprove(a *app, c *command, args []string) error {
 
 func cmdTeamRemove(a *app, c *command, args []string) error {
 	fs := a.flagSet(c)
+	relayOnly := fs.Bool("relay-only", false, "only have the relay refuse the device, leaving the roster as it is (for a device that became the relay's admin with 'team recover')")
 	proxy := a.proxyFlag(fs)
+	a.flagOrder = []string{"relay-only", "proxy"}
 	pos, err := a.parse(c, fs, args, 1, 1)
 	if err != nil {
 		return err
+	}
+	if *relayOnly {
+		return a.revokeAtRelay(*proxy, pos[0])
 	}
 	return a.withAdminEngine(*proxy, func(ctx context.Context, v *storage.Vault, e *engine.Engine) error {
 		m, err := findMember(v, pos[0])
@@ -629,6 +624,39 @@ func cmdTeamRemove(a *app, c *command, args []string) error {
 	})
 }
 
+// revokeAtRelay has the relay refuse a device of the roster, without
+// changing the roster: what a device that recovered the relay's admin
+// role can do about a lost admin's device.
+func (a *app) revokeAtRelay(proxy, prefix string) error {
+	return a.withVault(func(v *storage.Vault) error {
+		ctx, stop := signalContext()
+		defer stop()
+		m, err := findMember(v, prefix)
+		if err != nil {
+			return err
+		}
+		fp := m.Fingerprint()
+		if fp == storage.Fingerprint(v.DeviceKey()) {
+			return errors.New("this is this device: a device cannot remove itself; another admin can")
+		}
+		if err := a.confirm("revoke device "+fp+" at the relay", fmt.Sprintf("Have the relay refuse device %s? The roster does not change: the device keeps the team's key.", fp)); err != nil {
+			return err
+		}
+		e, err := a.newEngine(v, a.syncConfig(proxy))
+		if err != nil {
+			return err
+		}
+		if err := e.Client().Revoke(ctx, m.Pseudonym); err != nil {
+			return err
+		}
+		if a.json {
+			return a.printJSON(map[string]string{"revoked_at_relay": fp})
+		}
+		a.printf("the relay refuses device %s from now on; the team's roster and key are unchanged", fp)
+		return nil
+	})
+}
+
 // findMember finds the team member whose fingerprint starts with prefix.
 func findMember(v *storage.Vault, prefix string) (*storage.Member, error) {
 	members, err := v.Members()
@@ -649,6 +677,50 @@ func findMember(v *storage.Vault, prefix string) (*storage.Member, error) {
 		return &found[0], nil
 	}
 	return nil, fmt.Errorf("%q is the start of more than one device's fingerprint; type more of it", prefix)
+}
+
+// ---------------------------------------------------------------------------
+// team recover
+
+func cmdTeamRecover(a *app, c *command, args []string) error {
+	fs := a.flagSet(c)
+	token := fs.String("token", "", "the one-time `TOKEN` printed by 'letapis-relay team recover' (required)")
+	proxy := a.proxyFlag(fs)
+	a.flagOrder = []string{"token", "proxy"}
+	if _, err := a.parse(c, fs, args, 0, 0); err != nil {
+		return err
+	}
+	*token = strings.TrimSpace(*token)
+	if *token == "" {
+		return usageErr(c, "team recover needs --token TOKEN")
+	}
+	if err := checkToken(*token); err != nil {
+		return usageErr(c, err.Error())
+	}
+	return a.withVault(func(v *storage.Vault) error {
+		ctx, stop := signalContext()
+		defer stop()
+		st, err := v.Team()
+		if err != nil {
+			return err
+		}
+		if !st.Joined {
+			return storage.ErrJoining
+		}
+		e, err := a.newEngine(v, a.syncConfig(*proxy))
+		if err != nil {
+			return err
+		}
+		if err := e.Client().Register(ctx, *token); err != nil {
+			return err
+		}
+		if a.json {
+			return a.printJSON(map[string]string{"team": st.Team, "device": storage.Fingerprint(v.DeviceKey()), "relay_role": storage.RoleAdmin})
+		}
+		a.printf("this device is now an admin of team %s at the relay: it can remove devices there, invite and approve", st.Team)
+		a.warnf("it is not an admin of the team's signed roster: the other devices still refuse roster changes and key grants from it")
+		return nil
+	})
 }
 
 // ---------------------------------------------------------------------------
@@ -703,7 +775,9 @@ func viewTeam(v *storage.Vault) (*teamView, error) {
 	tv := &teamView{Team: st.Team, Relay: st.Relay, Pin: st.Pin, Device: storage.Fingerprint(v.DeviceKey()),
 		Joined: st.Joined, Cursor: st.Cursor, Members: []memberView{}}
 	if !st.Joined {
-		tv.SafetyNumber = ownSafetyNumber(v, st)
+		if tv.SafetyNumber, err = engine.OwnSafetyNumber(v); err != nil {
+			return nil, err
+		}
 	}
 	if tv.ToSend, err = v.OutboxLen(); err != nil {
 		return nil, err

@@ -27,9 +27,10 @@ import (
 // separate processes, as two people on one machine would: the operator
 // creates a team and serves the relay; an admin founds the team and
 // invites a second device; records and attachments move both ways; the
-// relay is restarted in the middle, once while a device watches it; and a
+// relay is restarted in the middle, once while a device watches it; a
 // client killed in the middle of a large transfer resumes it, sending and
-// fetching only the parts that are missing.
+// fetching only the parts that are missing; and a device approved as an
+// admin removes the founder.
 func TestTeamScenario(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binaries")
@@ -160,6 +161,32 @@ func TestTeamScenario(t *testing.T) {
 	}
 	if !strings.Contains(b.ok("", "show", third), "Пасля другога перазапуску") {
 		t.Error("the note did not reach B while it watched")
+	}
+
+	// A third device joins as an admin and removes the founder, whose
+	// sync the relay then refuses; the other two go on.
+	c := &cliProcess{t: t, bin: cliBin, vault: filepath.Join(tmp, "c")}
+	c.ok("", "init")
+	c.ok("", "team", "join", a.ok("", "team", "invite"))
+	var asAdmin []approval
+	a.okJSON(&asAdmin, "--yes", "team", "approve", "--role", "admin")
+	if len(asAdmin) != 1 || asAdmin[0].Role != "admin" {
+		t.Fatalf("approve --role admin: %+v", asAdmin)
+	}
+	c.ok("", "sync")
+	var founder struct {
+		Device string `json:"device"`
+	}
+	a.okJSON(&founder, "team", "members")
+	c.ok("", "--yes", "team", "remove", founder.Device)
+	if res := a.run("", "sync"); res.code == 0 || !strings.Contains(res.stderr, "removed from the team") {
+		t.Errorf("the removed founder's sync: %+v", res)
+	}
+	after := c.ok("", "note", "add", "--about", person, "--text", "Пасля выдалення заснавальніка")
+	c.ok("", "sync")
+	b.ok("", "sync")
+	if !strings.Contains(b.ok("", "show", after), "Пасля выдалення заснавальніка") {
+		t.Error("a note by the new admin did not reach B after the founder's removal")
 	}
 
 	// The relay keeps nothing readable.

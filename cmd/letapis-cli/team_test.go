@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"github.com/letapis/letapis/storage"
 	"github.com/letapis/letapis/sync/client"
 	"github.com/letapis/letapis/sync/relay"
+	"github.com/letapis/letapis/sync/wire"
 )
 
 // testRelay is the real relay handler with a Badger store on disk, served
@@ -70,7 +72,7 @@ func teamMembers(h *harness) teamView {
 	return tv
 }
 
-var safetyPattern = regexp.MustCompile(`^\d{4} \d{4} \d{4} \d{4}$`)
+var safetyPattern = regexp.MustCompile(`^\d{5}( \d{5}){5}$`)
 
 // formTeam founds a team on r with admin a and brings b in through
 // invite, join, comparison of safety numbers and approval.
@@ -83,7 +85,7 @@ func formTeam(t *testing.T, r *testRelay, a, b *harness) (team string) {
 	}
 	res = a.run("", "team", "invite")
 	code := strings.TrimSpace(res.stdout)
-	if res.code != 0 || !strings.HasPrefix(code, "letapis-invite-v1:") || strings.Contains(code, "\n") ||
+	if res.code != 0 || !strings.HasPrefix(code, "letapis-invite-v2:") || strings.Contains(code, "\n") ||
 		!strings.Contains(res.stderr, "in person, or over a channel you both trust") || !strings.Contains(res.stderr, "safety number") {
 		t.Fatalf("team invite: %v", res)
 	}
@@ -374,6 +376,14 @@ func TestJoiningAndApproving(t *testing.T) {
 	if msg := b.fail(exitError, "", "team", "join", "hello"); !strings.Contains(msg, "not a Letapis invite code") {
 		t.Errorf("join with a bad code: %q", msg)
 	}
+	v1 := "letapis-invite-v1:" + base64.RawURLEncoding.EncodeToString([]byte(`{"relay":"`+r.URL+`","team":"`+team+`","token":"`+strings.Repeat("k", 32)+`","admin":"0123456789ab"}`))
+	if msg := b.fail(exitError, "", "team", "join", v1); msg != "this invite code is from an older version of Letapis and can no longer be used: ask the admin for a new invite code" {
+		t.Errorf("join with a version 1 code: %q", msg)
+	}
+	plainCode := (&wire.InviteCode{Relay: "http://relay.example", Team: team, Token: strings.Repeat("k", 32), Admin: make([]byte, 32)}).String()
+	if msg := b.fail(exitError, "", "team", "join", plainCode); !strings.Contains(msg, "plain http://, which is allowed only for a relay on this computer") {
+		t.Errorf("join with a code naming a plain http relay across the network: %q", msg)
+	}
 	if msg := b.fail(exitUsage, "", "team", "join"); !strings.Contains(msg, "team join needs the invite code") {
 		t.Errorf("join without a code: %q", msg)
 	}
@@ -453,8 +463,8 @@ func TestJoiningAndApproving(t *testing.T) {
 	if len(approvals) != 1 || !approvals[0].Approved || approvals[0].Fingerprint != cFP || approvals[0].Role != "admin" {
 		t.Errorf("approve by fingerprint: %+v", approvals)
 	}
-	if !strings.Contains(res.stderr, "warning: the relay knows every device it admits as a member") {
-		t.Errorf("approve --role admin does not warn: %v", res)
+	if strings.Contains(res.stderr, "warning") {
+		t.Errorf("approve --role admin warns: %v", res)
 	}
 	if res := a.run("", "team", "approve"); res.code != 0 || res.stderr != "letapis-cli: no device is waiting to join\n" {
 		t.Errorf("approve with nobody waiting: %v", res)
@@ -463,6 +473,9 @@ func TestJoiningAndApproving(t *testing.T) {
 		t.Errorf("approve by a member: %q", msg)
 	}
 	c.ok("", "sync")
+	if code := c.ok("", "team", "invite"); !strings.HasPrefix(code, "letapis-invite-v2:") { // an admin at the relay too
+		t.Errorf("invite by the device approved as admin: %q", code)
+	}
 	p := b.ok("", "person", "add", "--family", "Калеснікава")
 	b.ok("", "sync")
 	if show := c.ok("", "sync"); show != "" {
@@ -534,4 +547,41 @@ func TestForgedEnvelopeIsQuarantined(t *testing.T) {
 	if tv := teamMembers(b); tv.Quarantined != 1 {
 		t.Errorf("team members: %+v", tv)
 	}
+}
+
+// TestRecoverAfterTheAdminIsLost: the admin's laptop is lost; with the
+// operator's recovery token the member becomes the relay's admin and has
+// the relay refuse the lost laptop, while the roster stays as it is.
+func TestRecoverAfterTheAdminIsLost(t *testing.T) {
+	r := startRelay(t)
+	a, b := newDevice(t), newDevice(t)
+	team := formTeam(t, r, a, b)
+	token, err := relay.RecoverTeam(context.Background(), r.store, team)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aFP := teamMembers(a).Device
+	if msg := b.fail(exitError, "", "--yes", "team", "remove", "--relay-only", aFP); msg != "the relay refused: only a team admin may do this" {
+		t.Errorf("a member revoking at the relay before recovery: %q", msg)
+	}
+	res := b.run("", "team", "recover", "--token", token)
+	if res.code != 0 || !strings.Contains(res.stderr, "now an admin of team "+team+" at the relay") || !strings.Contains(res.stderr, "not an admin of the team's signed roster") {
+		t.Fatalf("team recover: %v", res)
+	}
+	if msg := b.fail(exitError, "", "--yes", "team", "remove", aFP); msg != "only a team admin can do this" {
+		t.Errorf("the recovered device changing the roster: %q", msg)
+	}
+	res = b.run("", "--yes", "team", "remove", "--relay-only", aFP)
+	if res.code != 0 || !strings.Contains(res.stderr, "the relay refuses device "+aFP) {
+		t.Fatalf("remove --relay-only: %v", res)
+	}
+	if msg := a.fail(exitError, "", "sync"); msg != "the relay refused this device: it was removed from the team" {
+		t.Errorf("the lost laptop syncing: %q", msg)
+	}
+	for _, m := range teamMembers(b).Members {
+		if m.Status != "member" {
+			t.Errorf("the roster changed: %+v", m)
+		}
+	}
+	b.ok("", "sync")
 }

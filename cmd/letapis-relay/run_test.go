@@ -54,6 +54,11 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"serve", "--nope"}, exitUsage, "", "flag provided but not defined"},
 		{[]string{"team"}, exitUsage, "", "'team' needs a subcommand"},
 		{[]string{"team", "create"}, exitUsage, "", "team create needs --data DIR"},
+		{[]string{"team", "recover", "--data", data}, exitUsage, "", "team recover needs --data DIR and --team ID"},
+		{[]string{"team", "recover", "--data", data, "--team", "Nope"}, exitUsage, "", "a team id is 26 characters"},
+		{[]string{"team", "recover", "--data", data, "--team", strings.Repeat("a", 26)}, exitError, "", "this relay has no team"},
+		{[]string{"serve", "--data", data, "--open-rate", "0"}, exitUsage, "", "--open-rate"},
+		{[]string{"serve", "--data", data, "--max-conns", "0"}, exitUsage, "", "--max-conns"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -62,6 +67,32 @@ func TestCommandLine(t *testing.T) {
 				t.Fatalf("exit %d, stdout %q, stderr %q; want %d, %q, %q", code, stdout.String(), stderr.String(), tc.code, tc.stdout, tc.stderr)
 			}
 		})
+	}
+}
+
+// TestTeamRecover: recover prints a new token for an existing team, and
+// says what the token does and does not do.
+func TestTeamRecover(t *testing.T) {
+	data := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run(t.Context(), []string{"team", "create", "--data", data}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("team create: %d %s", code, stderr.String())
+	}
+	var team, token string
+	if _, err := fmt.Sscanf(stdout.String(), "team %s\ntoken %s\n", &team, &token); err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := run(t.Context(), []string{"team", "recover", "--data", data, "--team", team}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("team recover: %d %s", code, stderr.String())
+	}
+	var recovery string
+	if _, err := fmt.Sscanf(stdout.String(), "token %s\n", &recovery); err != nil || recovery == token || len(recovery) < 40 {
+		t.Fatalf("team recover printed %q: %v", stdout.String(), err)
+	}
+	if !strings.Contains(stderr.String(), "still in the team") || !strings.Contains(stderr.String(), "not of the team's signed roster") {
+		t.Fatalf("team recover does not say what the token does: %q", stderr.String())
 	}
 }
 

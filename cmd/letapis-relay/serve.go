@@ -33,6 +33,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	certFile := fs.String("tls-cert", "", "")
 	keyFile := fs.String("tls-key", "", "")
 	quota := fs.Int64("quota-bytes", 10<<30, "")
+	maxConns := fs.Int("max-conns", 2000, "")
+	maxPerAddr := fs.Int("max-conns-per-addr", 64, "")
+	openRate := fs.Int("open-rate", relay.DefaultOpenRate, "")
+	openBurst := fs.Int("open-burst", relay.DefaultOpenBurst, "")
 	if err := parse(fs, args, stdout); err != nil {
 		return err
 	}
@@ -43,6 +47,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 		return &usageError{"--tls-cert and --tls-key go together"}
 	case *quota < 0:
 		return &usageError{"--quota-bytes must be 0 (no limit) or more"}
+	case *maxConns < 1 || *maxPerAddr < 0:
+		return &usageError{"--max-conns must be 1 or more, --max-conns-per-addr 0 (no limit) or more"}
+	case *openRate == 0 || *openRate < -1 || *openBurst < 1:
+		return &usageError{"--open-rate must be 1 or more (or -1, no limit), --open-burst 1 or more"}
 	}
 
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
@@ -63,15 +71,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	if err != nil {
 		return err
 	}
-	handler := relay.New(store, relay.Options{Key: key, QuotaBytes: *quota, Logger: logger})
+	handler := relay.New(store, relay.Options{Key: key, QuotaBytes: *quota, Logger: logger, OpenRate: *openRate, OpenBurst: *openBurst})
 
-	ln, err := net.Listen("tcp", *listen)
+	tcp, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *listen, err)
 	}
+	ln := newLimitListener(tcp, *maxConns, *maxPerAddr)
 	if tlsConfig == nil && !isLoopback(ln.Addr()) {
-		logger.Warn("serving plain HTTP on a non-loopback address: the network sees every request; " +
-			"use --tls-cert and --tls-key, or put the relay behind a TLS proxy")
+		logger.Warn("serving plain HTTP on a non-loopback address: the network sees every request, and clients " +
+			"refuse an http:// relay that is not on loopback or a .onion host; use --tls-cert and --tls-key, or put the relay behind a TLS proxy")
 	}
 	attrs := []any{"addr", ln.Addr().String(), "tls", tlsConfig != nil, "version", version,
 		"relay_key", base64.StdEncoding.EncodeToString(key.Public().(ed25519.PublicKey))}

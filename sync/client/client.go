@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -28,8 +29,9 @@ const (
 // and how.
 type Config struct {
 	// Relay is the relay's base URL: https://host[:port][/prefix], or
-	// http:// for loopback and onion addresses. It must not carry a user
-	// name, query or fragment.
+	// http:// for loopback and onion hosts only (see wire.ParseRelayURL;
+	// New refuses any other http:// URL with wire.ErrPlainHTTP). It must
+	// not carry a user name, query or fragment.
 	Relay string
 	// Team is the team id (see wire.ValidName).
 	Team string
@@ -164,9 +166,11 @@ func New(cfg Config) (*Client, error) {
 
 // parseRelay checks the relay URL and returns it without a trailing slash.
 func parseRelay(s string) (*url.URL, error) {
-	u, err := url.Parse(s)
+	u, err := wire.ParseRelayURL(s)
 	switch {
-	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+	case errors.Is(err, wire.ErrPlainHTTP):
+		return nil, fmt.Errorf("relay client: %w", err)
+	case err != nil:
 		return nil, errors.New("relay client: the relay address is not an http(s) URL")
 	case u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "":
 		return nil, errors.New("relay client: the relay address must not contain a user name, query or fragment")

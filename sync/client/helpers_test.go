@@ -109,7 +109,7 @@ func (r *testRelay) member(t *testing.T, relayURL string, admin *Client, tweaks 
 	if err := c.Join(ctx, inv.Token, d.applicant()); err != nil {
 		t.Fatal(err)
 	}
-	if err := admin.Approve(ctx, d.pseudonym); err != nil {
+	if err := admin.Approve(ctx, d.pseudonym, "member"); err != nil {
 		t.Fatal(err)
 	}
 	return c, d

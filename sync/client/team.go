@@ -87,23 +87,27 @@ func (c *Client) Joins(ctx context.Context) ([]wire.Applicant, error) {
 	return js.Joins, nil
 }
 
-// Approve admits a device that asked to join (admins only).
-func (c *Client) Approve(ctx context.Context, pseudonym string) error {
-	return c.device(ctx, "approve a device", pseudonym, "approve")
+// Approve admits a device that asked to join (admins only), with the
+// role it has in the team's roster: "member" or "admin". The relay gives
+// the device the same role, so that an admin can invite, approve and
+// revoke there too.
+func (c *Client) Approve(ctx context.Context, pseudonym, role string) error {
+	return c.device(ctx, "approve a device", pseudonym, "approve", &wire.Approval{Role: role})
 }
 
 // Revoke removes a device from the team (admins only): the relay refuses
 // its requests from then on.
 func (c *Client) Revoke(ctx context.Context, pseudonym string) error {
-	return c.device(ctx, "remove a device", pseudonym, "revoke")
+	return c.device(ctx, "remove a device", pseudonym, "revoke", nil)
 }
 
-// device posts an admin action about another device.
-func (c *Client) device(ctx context.Context, op, pseudonym, action string) error {
+// device posts an admin action about another device, with body send
+// unless it is nil.
+func (c *Client) device(ctx context.Context, op, pseudonym, action string, send wire.Message) error {
 	if !wire.ValidName(pseudonym) {
 		return fmt.Errorf("%s: the pseudonym is malformed", op)
 	}
-	_, err := c.do(ctx, &call{op: op, method: http.MethodPost, url: c.team + "/devices/" + pseudonym + "/" + action, signed: true})
+	_, err := c.do(ctx, &call{op: op, method: http.MethodPost, url: c.team + "/devices/" + pseudonym + "/" + action, signed: true, send: send})
 	return err
 }
 

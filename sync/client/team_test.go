@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"testing"
 
@@ -47,12 +48,13 @@ func TestTeamMembership(t *testing.T) {
 		!bytes.Equal(joins[0].Device, want.Device) || joins[0].Recipient != want.Recipient {
 		t.Fatalf("join requests: %+v", joins)
 	}
-	if wire.SafetyNumber(r.team, "0123456789ab", &joins[0]) != wire.SafetyNumber(r.team, "0123456789ab", &wire.Applicant{
+	adminKey := newDevice().key.Public().(ed25519.PublicKey)
+	if wire.SafetyNumber(r.team, adminKey, &joins[0]) != wire.SafetyNumber(r.team, adminKey, &wire.Applicant{
 		Pseudonym: d.pseudonym, AuthKey: member.authPublicKey(), Device: want.Device, Recipient: want.Recipient,
 	}) {
 		t.Fatal("admin and applicant compute different safety numbers")
 	}
-	if err := admin.Approve(ctx, d.pseudonym); err != nil {
+	if err := admin.Approve(ctx, d.pseudonym, "member"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := member.Log(ctx, 0, 0, 0); err != nil {
@@ -80,7 +82,7 @@ func TestTeamMembership(t *testing.T) {
 	}
 	t.Logf("the UI would show: %v", err)
 
-	if err := admin.Approve(ctx, "not a pseudonym"); err == nil {
+	if err := admin.Approve(ctx, "not a pseudonym", "member"); err == nil {
 		t.Fatal("approving a malformed pseudonym was sent")
 	}
 	if _, err := admin.Invite(ctx); err != nil {

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/letapis/letapis/sync/wire"
 )
 
 // serveTLS serves h over HTTPS on 127.0.0.1 with a self-signed
@@ -82,7 +84,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		"short relay key":     func(c *Config) { c.RelayKey = ed25519.PublicKey("short") },
 		"pin not hex":         func(c *Config) { c.Pin = strings.Repeat("zz", 32) },
 		"short pin":           func(c *Config) { c.Pin = "abcd" },
-		"pin on plain HTTP":   func(c *Config) { c.Relay, c.Pin = "http://relay.example", strings.Repeat("ab", 32) },
+		"pin on plain HTTP":   func(c *Config) { c.Relay, c.Pin = "http://127.0.0.1:8443", strings.Repeat("ab", 32) },
 		"ftp proxy":           func(c *Config) { c.Proxy = "ftp://127.0.0.1:21" },
 		"proxy without host":  func(c *Config) { c.Proxy = "socks5://" },
 		"transport and pin":   func(c *Config) { c.Transport, c.Pin = http.DefaultTransport, strings.Repeat("ab", 32) },
@@ -93,6 +95,28 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		change(&cfg)
 		if _, err := New(cfg); err == nil {
 			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// TestPlainHTTPRelayRefusedAcrossANetwork: a client refuses an http://
+// relay unless it is on loopback or an onion service, naming the reason.
+func TestPlainHTTPRelayRefusedAcrossANetwork(t *testing.T) {
+	d := newDevice()
+	for relay, ok := range map[string]bool{
+		"http://relay.example":        false,
+		"http://10.0.0.7:8443":        false,
+		"http://relay.example.onion.": true,
+		"http://127.0.0.2:8443":       true,
+		"http://[::1]:8443":           true,
+		"http://localhost":            true,
+	} {
+		_, err := New(Config{Relay: relay, Team: d.pseudonym, Pseudonym: d.pseudonym, AuthKey: d.key})
+		switch {
+		case ok && err != nil:
+			t.Errorf("%s: refused: %v", relay, err)
+		case !ok && (!errors.Is(err, wire.ErrPlainHTTP) || !strings.Contains(err.Error(), "https://")):
+			t.Errorf("%s: %v, want wire.ErrPlainHTTP", relay, err)
 		}
 	}
 }
@@ -187,9 +211,10 @@ func TestTamperedAnswersAreRefused(t *testing.T) {
 }
 
 // proxyHost is the relay's host name as clients behind the test proxies
-// know it. No resolver knows it: only a proxy that resolves names itself,
-// as Tor does, can reach it.
-const proxyHost = "relay.invalid"
+// know it: an onion name, so that plain http:// is allowed. No resolver
+// knows it: only a proxy that resolves names itself, as Tor does, can
+// reach it.
+const proxyHost = "letapisrelaytest.onion"
 
 // route returns where a test proxy connects for target host:port.
 func route(target string) (string, bool) {

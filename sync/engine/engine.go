@@ -104,7 +104,7 @@ func New(v *storage.Vault, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !team.Joined && team.Inviter == "" {
+	if !team.Joined && !team.Invited() {
 		return nil, errors.New("the team state is incomplete")
 	}
 	log := cfg.Logger

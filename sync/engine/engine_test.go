@@ -79,37 +79,47 @@ func formTeam(t *testing.T, r *testRelay, n int) []*device {
 	}
 	ds := []*device{{av, ae}}
 	for range n - 1 {
-		code, err := ae.Invite(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		parsed, err := wire.ParseInviteCode(code.String()) // as pasted by a person
-		if err != nil {
-			t.Fatal(err)
-		}
-		v := newVault(t)
-		e, safety, err := Join(ctx, v, parsed, fast)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if again, err := OwnSafetyNumber(v); err != nil || again != safety {
-			t.Fatalf("OwnSafetyNumber = %q, %v; Join returned %q", again, err, safety)
-		}
-		apps, err := ae.Applicants(ctx)
-		if err != nil || len(apps) != 1 {
-			t.Fatalf("applicants: %v, %v", apps, err)
-		}
-		if apps[0].SafetyNumber != safety {
-			t.Fatalf("safety numbers differ: admin sees %s, device shows %s", apps[0].SafetyNumber, safety)
-		}
-		if err := ae.Approve(ctx, &apps[0], storage.RoleMember); err != nil {
-			t.Fatal(err)
-		}
-		ds = append(ds, &device{v, e})
-		syncAll(t, ds...)
-		if st, _ := v.Team(); !st.Joined {
-			t.Fatal("device not joined after approval and a sync")
-		}
+		ds = addDevice(t, ds, storage.RoleMember)
+	}
+	return ds
+}
+
+// addDevice brings one more device into the team of ds[0], an admin,
+// through invite, join, safety-number comparison and approval with role.
+func addDevice(t *testing.T, ds []*device, role string) []*device {
+	t.Helper()
+	ctx := context.Background()
+	ae := ds[0].e
+	code, err := ae.Invite(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := wire.ParseInviteCode(code.String()) // as pasted by a person
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := newVault(t)
+	e, safety, err := Join(ctx, v, parsed, fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := OwnSafetyNumber(v); err != nil || again != safety {
+		t.Fatalf("OwnSafetyNumber = %q, %v; Join returned %q", again, err, safety)
+	}
+	apps, err := ae.Applicants(ctx)
+	if err != nil || len(apps) != 1 {
+		t.Fatalf("applicants: %v, %v", apps, err)
+	}
+	if apps[0].SafetyNumber != safety {
+		t.Fatalf("safety numbers differ: admin sees %s, device shows %s", apps[0].SafetyNumber, safety)
+	}
+	if err := ae.Approve(ctx, &apps[0], role); err != nil {
+		t.Fatal(err)
+	}
+	ds = append(ds, &device{v, e})
+	syncAll(t, ds...)
+	if st, _ := v.Team(); !st.Joined {
+		t.Fatal("device not joined after approval and a sync")
 	}
 	return ds
 }

@@ -46,7 +46,7 @@ func (e *Engine) Invite(ctx context.Context) (*wire.InviteCode, error) {
 		return nil, fmt.Errorf("invite: %w", err)
 	}
 	return &wire.InviteCode{Relay: team.Relay, Team: team.Team, Token: inv.Token,
-		Admin: storage.Fingerprint(e.vault.DeviceKey()), Pin: team.Pin}, nil
+		Admin: e.vault.DeviceKey(), Pin: team.Pin}, nil
 }
 
 // Join asks to join the team of an invite code from an empty vault. It
@@ -76,12 +76,20 @@ func OwnSafetyNumber(v *storage.Vault) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if st.Inviter == "" {
-		return "", errors.New("this device founded its team: it has no safety number")
+	switch {
+	case st.Joined || !st.Invited():
+		return "", errors.New("this device is in its team: it has no safety number")
+	case len(st.Inviter) == 0:
+		return "", ErrOldJoin
 	}
 	a := applicantOf(v, st)
 	return wire.SafetyNumber(st.Team, st.Inviter, &a), nil
 }
+
+// ErrOldJoin means a vault asked to join its team with an invite code of
+// an older version, which named the admin by a fingerprint only: it cannot
+// tell the admin's key grant from a forgery, so it cannot join.
+var ErrOldJoin = errors.New("this device asked to join with an invite code of an older version of Letapis and cannot finish joining: ask the admin for a new invite code and join from a new, empty vault")
 
 func applicantOf(v *storage.Vault, st *storage.TeamState) wire.Applicant {
 	return wire.Applicant{
@@ -112,7 +120,7 @@ func (e *Engine) Applicants(ctx context.Context) ([]Applicant, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list join requests: %w", err)
 	}
-	self := storage.Fingerprint(e.vault.DeviceKey())
+	self := e.vault.DeviceKey()
 	out := make([]Applicant, len(joins))
 	for i := range joins {
 		out[i] = Applicant{Applicant: joins[i], SafetyNumber: wire.SafetyNumber(team.Team, self, &joins[i])}
@@ -120,9 +128,10 @@ func (e *Engine) Applicants(ctx context.Context) ([]Applicant, error) {
 	return out, nil
 }
 
-// Approve admits an applicant whose safety number the admin has compared:
-// the relay lets it in, and the vault writes its roster entry and key
-// grant, which the next pass sends.
+// Approve admits an applicant whose safety number the admin has compared,
+// with role storage.RoleMember or storage.RoleAdmin: the relay lets it in
+// with the same role, and the vault writes its roster entry and key grant,
+// which the next pass sends.
 //
 // The vault side comes first: if the relay cannot be told, the applicant
 // stays pending there and Approve can simply be called again (admitting a
@@ -131,7 +140,7 @@ func (e *Engine) Approve(ctx context.Context, a *Applicant, role string) error {
 	if err := e.vault.Admit(a.Device, a.Recipient, a.Pseudonym, role); err != nil {
 		return err
 	}
-	if err := e.client.Approve(ctx, a.Pseudonym); err != nil {
+	if err := e.client.Approve(ctx, a.Pseudonym, role); err != nil {
 		return fmt.Errorf("approve at the relay (approve again to finish): %w", err)
 	}
 	e.Kick()
@@ -140,7 +149,9 @@ func (e *Engine) Approve(ctx context.Context, a *Applicant, role string) error {
 
 // Remove expels a member, named by its device fingerprint: the vault
 // rotates the audience key and records the removal, and the relay refuses
-// the device from then on.
+// the device from then on. Any admin may remove any other device, admins
+// and the team's founder included; the relay refuses to revoke the last
+// active admin it knows (relay.ErrLastAdmin).
 func (e *Engine) Remove(ctx context.Context, fingerprint string) error {
 	members, err := e.vault.Members()
 	if err != nil {

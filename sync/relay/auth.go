@@ -55,10 +55,16 @@ func (s *Server) endpoint(h func(http.ResponseWriter, *http.Request) error) http
 	})
 }
 
-// open serves a team endpoint that carries a one-time token instead of a
-// signature: register and join.
-func (s *Server) open(h handler) http.Handler {
+// tokenCall serves a team endpoint that carries a one-time token instead
+// of a signature: register and join. A client address beyond its limit
+// (Options.OpenRate) is refused before anything else, with the time to
+// wait in Retry-After.
+func (s *Server) tokenCall(h handler) http.Handler {
 	return s.endpoint(func(w http.ResponseWriter, r *http.Request) error {
+		if ok, wait := s.open.allow(r); !ok {
+			w.Header().Set("Retry-After", retryAfter(wait))
+			return errRateLimited
+		}
 		team, err := teamOf(r)
 		if err != nil {
 			return err

@@ -16,7 +16,11 @@
 // # Requests
 //
 // Every team endpoint but register and join is signed by a device (see
-// wire.SignRequest). The relay refuses an unsigned request, or one from a
+// wire.SignRequest). Register and join carry a one-time token instead, and
+// each client address may call them Options.OpenRate times a minute beyond
+// a burst; beyond that it gets 429 with a Retry-After header. The address
+// is the connection's, never a header; it is counted in memory and never
+// logged. The relay refuses an unsigned request, or one from a
 // device it does not know or has revoked, before reading its body; then it
 // verifies the signature and the nonce; a device still waiting for an
 // admin gets 403 "waiting for an admin to approve this device" from every
@@ -32,6 +36,20 @@
 // a JSON body. Errors are JSON wire.Error values whose code
 // matches the HTTP status (see wire.Code); internal errors say nothing of
 // their cause to the client, only to the relay's log.
+//
+// # Roles
+//
+// The team's first device registers as an admin with the operator's
+// token. An admin approves a device with the role the team's signed
+// roster gives it (wire.Approval): an approved admin invites, approves and
+// revokes like the first. Any active admin may revoke any device, other
+// admins and the first device included, except the team's last active
+// admin (ErrLastAdmin), so that a team always has someone to let devices
+// in. If every admin is lost, the operator's RecoverTeam token lets one
+// device the relay knows as active in the team register as an admin
+// (ErrNotActiveDevice for any other). The relay's roles only say who may
+// do what at the relay; the devices trust the roster they sign, which no
+// relay role changes.
 //
 // # The log
 //

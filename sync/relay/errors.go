@@ -41,10 +41,12 @@ func errorFor(err error) *wire.Error {
 	case errors.Is(err, ErrNotFound):
 		code = wire.CodeNotFound
 	case errors.Is(err, ErrExists), errors.Is(err, ErrRevoked),
-		errors.Is(err, ErrLastAdmin), errors.As(err, &missing):
+		errors.Is(err, ErrLastAdmin), errors.Is(err, ErrNotActiveDevice), errors.As(err, &missing):
 		code = wire.CodeConflict
 	case errors.Is(err, ErrQuotaExceeded):
 		code = wire.CodeQuotaExceeded
+	case errors.Is(err, errRateLimited):
+		code = wire.CodeRateLimited
 	case errors.Is(err, wire.ErrMalformed):
 		code = wire.CodeBadRequest
 	default:

@@ -31,8 +31,17 @@ type Options struct {
 	// InviteTTL is how long an invite token stays valid; 0 (or more than
 	// 24 hours) means 24 hours.
 	InviteTTL time.Duration
-	// Now is the clock that request signatures and invite expiry are
-	// checked against; nil means time.Now.
+	// OpenRate is how many register and join requests (the endpoints
+	// that carry a token instead of a signature) one client address may
+	// make per minute once it has used a burst of OpenBurst; beyond that
+	// the relay answers 429 with a Retry-After header. The address is the
+	// connection's (an IPv6 address counts by its /64), never a header:
+	// behind a reverse proxy or an onion service every client has the
+	// proxy's address, so raise the limit there. 0 means DefaultOpenRate
+	// and DefaultOpenBurst; a negative OpenRate means no limit.
+	OpenRate, OpenBurst int
+	// Now is the clock that request signatures, invite expiry and the
+	// limits of OpenRate are checked against; nil means time.Now.
 	Now func() time.Time
 	// Logger receives one line per request (method, route pattern, status,
 	// duration, bytes; never paths, ids, pseudonyms, tokens or bodies) and
@@ -49,6 +58,7 @@ type Server struct {
 	mux      *http.ServeMux
 	appends  broadcast
 	inFlight blobsInFlight
+	open     *addrLimiter // of register and join
 
 	drain     chan struct{}
 	drainOnce sync.Once
@@ -71,7 +81,8 @@ func New(store Store, opts Options) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{store: store, opts: opts, log: log, drain: make(chan struct{})}
+	s := &Server{store: store, opts: opts, log: log, drain: make(chan struct{}),
+		open: newAddrLimiter(opts.OpenRate, opts.OpenBurst, opts.Now)}
 	s.mux = s.routes()
 	return s
 }
@@ -88,8 +99,8 @@ func (s *Server) routes() *http.ServeMux {
 	blob, msg := s.opts.MaxBlobSize, s.opts.MaxMessageSize
 	m := http.NewServeMux()
 	m.Handle("GET /v1/info", s.endpoint(s.info))
-	m.Handle("POST /v1/teams/{team}/register", s.open(s.register))
-	m.Handle("POST /v1/teams/{team}/join", s.open(s.join))
+	m.Handle("POST /v1/teams/{team}/register", s.tokenCall(s.register))
+	m.Handle("POST /v1/teams/{team}/join", s.tokenCall(s.join))
 	m.Handle("POST /v1/teams/{team}/invites", s.signed(admin, msg, s.createInvite))
 	m.Handle("GET /v1/teams/{team}/joins", s.signed(admin, msg, s.listJoins))
 	m.Handle("POST /v1/teams/{team}/devices/{pseudonym}/approve", s.signed(admin, msg, s.approve))

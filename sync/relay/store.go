@@ -52,12 +52,15 @@ func HashToken(token string) TokenHash { return sha256.Sum256([]byte(token)) }
 // Errors of Store methods. Implementations return them (possibly wrapped)
 // so that the server can tell the client what happened.
 var (
-	ErrNotFound      = errors.New("not found")
-	ErrExists        = errors.New("already exists")
-	ErrBadToken      = errors.New("the token is unknown, already used or expired")
-	ErrRevoked       = errors.New("the device was revoked")
-	ErrLastAdmin     = errors.New("the team's last admin cannot be revoked")
-	ErrQuotaExceeded = errors.New("the team's storage quota is exceeded")
+	ErrNotFound  = errors.New("not found")
+	ErrExists    = errors.New("already exists")
+	ErrBadToken  = errors.New("the token is unknown, already used or expired")
+	ErrRevoked   = errors.New("the device was revoked")
+	ErrLastAdmin = errors.New("the team's last active admin cannot be revoked: approve another device as admin first (or, if every admin is lost, the relay's operator can recover the team)")
+	// ErrNotActiveDevice refuses a recovery token (see RecoverTeam) to a
+	// device that is not an active device of the team.
+	ErrNotActiveDevice = errors.New("a recovery token makes an active device of the team its admin: use it from a device that is still in the team")
+	ErrQuotaExceeded   = errors.New("the team's storage quota is exceeded")
 )
 
 // MissingBlobsError is returned by Append when some ids have no blob.
@@ -91,14 +94,28 @@ type Store interface {
 	// exists.
 	CreateTeam(ctx context.Context, team string, token TokenHash) error
 
-	// RegisterAdmin makes a device the team's first device, an active
-	// admin, consuming the operator token. It returns ErrBadToken if the
-	// team does not exist or the token is not the team's (the two are not
-	// told apart, so that the relay does not say which teams exist). Once
-	// the token is used, the same device registering again with it
-	// succeeds without change (a retry after a lost response) and any
-	// other gets ErrExists.
+	// RegisterAdmin makes a device an active admin of the team with the
+	// operator token hashed in token, consuming it. It returns ErrBadToken
+	// if the team does not exist or the token is not the team's current
+	// one (the two are not told apart, so that the relay does not say
+	// which teams exist).
+	//
+	// The token of CreateTeam registers a new device, the team's first.
+	// A token of RecoverTeam registers only a device that is an active
+	// device of the team, with the auth key it has there, and makes it an
+	// admin; any other gets ErrNotActiveDevice, leaving the token unused.
+	//
+	// Once a token is used, the same device registering again with it and
+	// the same auth key succeeds without change (a retry after a lost
+	// response), unless it was revoked since; any other gets ErrExists.
 	RegisterAdmin(ctx context.Context, team, pseudonym string, authKey ed25519.PublicKey, token TokenHash) error
+
+	// RecoverTeam gives an existing team a new operator token, hashed in
+	// token, for when its admins are lost: the token replaces the team's
+	// previous one, used or not, and lets one active device of the team
+	// become an admin (see RegisterAdmin). Nothing else changes. It returns
+	// ErrNotFound if the team does not exist.
+	RecoverTeam(ctx context.Context, team string, token TokenHash) error
 
 	// Device returns a device of a team, or ErrNotFound if the team or the
 	// device does not exist.
@@ -122,19 +139,26 @@ type Store interface {
 	// request first, with the keys and request time they joined with.
 	PendingJoins(ctx context.Context, team string) ([]wire.Applicant, error)
 
-	// Approve makes a pending device an active member and forgets its
-	// device key, recipient and request time (the team's roster keeps
-	// them, signed; the relay need not). Approving an active device does
-	// nothing. It returns ErrNotFound for an unknown device and ErrRevoked
-	// for a revoked one.
-	Approve(ctx context.Context, team, pseudonym string) error
+	// Approve makes a pending device active with the given role (RoleAdmin
+	// or RoleMember; the server checks) and forgets its device key,
+	// recipient and request time (the team's roster keeps them, signed;
+	// the relay need not). Approving an active member as admin makes it an
+	// admin (an approval retried after an earlier one reached the relay
+	// as member); otherwise approving an active device changes nothing: an
+	// admin is never made a member again (revoke it instead). It returns
+	// ErrNotFound for an unknown device and ErrRevoked for a revoked one.
+	Approve(ctx context.Context, team, pseudonym string, role Role) error
 
 	// Revoke marks a device revoked and forgets everything about it but
 	// its pseudonym and status, so that it is refused from then on and
-	// its pseudonym cannot join again. Revoking a pending device refuses
-	// its request; revoking a revoked device does nothing. It returns
-	// ErrNotFound for an unknown device and ErrLastAdmin if the device is
-	// the team's only active admin; the check and the change are atomic.
+	// its pseudonym cannot join again. Any device can be revoked, an admin
+	// and the team's first device included, except the team's last active
+	// admin: that returns ErrLastAdmin, so that a team always has a device
+	// that can invite and approve (the check and the change are atomic).
+	// Revoking a pending device refuses its request; revoking a revoked
+	// device does nothing. It returns ErrNotFound for an unknown device.
+	// Whether the caller may revoke is the server's business: any active
+	// admin may.
 	Revoke(ctx context.Context, team, pseudonym string) error
 
 	// PutBlob stores data as the team's blob id; the caller has checked

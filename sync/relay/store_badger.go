@@ -150,6 +150,8 @@ func (s *BadgerStore) Close() error {
 type teamRecord struct {
 	Token []byte `json:"token"`           // hash of the operator token
 	Admin string `json:"admin,omitempty"` // the device that used it
+	// Recovery says the token is one of RecoverTeam, for an active device.
+	Recovery bool `json:"recovery,omitempty"`
 }
 
 type deviceRecord struct {
@@ -200,11 +202,32 @@ func (s *BadgerStore) RegisterAdmin(_ context.Context, team, pseudonym string, a
 		case t.Admin != "":
 			return usedBy(txn, team, t.Admin, pseudonym, authKey, ErrExists)
 		}
+		if t.Recovery {
+			var d deviceRecord
+			found, err := getJSON(txn, key("dev", team, pseudonym), &d)
+			switch {
+			case err != nil:
+				return err
+			case !found || d.Status != StatusActive || !bytes.Equal(d.AuthKey, authKey):
+				return ErrNotActiveDevice
+			}
+		}
 		t.Admin = pseudonym
 		if err := setJSON(txn, key("team", team), t); err != nil {
 			return err
 		}
 		return setJSON(txn, key("dev", team, pseudonym), deviceRecord{AuthKey: authKey, Role: RoleAdmin, Status: StatusActive})
+	})
+}
+
+// RecoverTeam implements Store.
+func (s *BadgerStore) RecoverTeam(_ context.Context, team string, token TokenHash) error {
+	return s.w.update(func(txn *badger.Txn) error {
+		var t teamRecord
+		if found, err := getJSON(txn, key("team", team), &t); err != nil || !found {
+			return errOr(err, ErrNotFound)
+		}
+		return setJSON(txn, key("team", team), teamRecord{Token: token[:], Recovery: true})
 	})
 }
 
@@ -323,7 +346,7 @@ func eachDevice(txn *badger.Txn, team string, fn func(pseudonym string, d device
 }
 
 // Approve implements Store.
-func (s *BadgerStore) Approve(_ context.Context, team, pseudonym string) error {
+func (s *BadgerStore) Approve(_ context.Context, team, pseudonym string, role Role) error {
 	return s.w.update(func(txn *badger.Txn) error {
 		d, err := loadDevice(txn, team, pseudonym)
 		switch {
@@ -331,10 +354,10 @@ func (s *BadgerStore) Approve(_ context.Context, team, pseudonym string) error {
 			return err
 		case d.Status == StatusRevoked:
 			return ErrRevoked
-		case d.Status == StatusActive:
+		case d.Status == StatusActive && (d.Role == role || role != RoleAdmin):
 			return nil
 		}
-		return setJSON(txn, key("dev", team, pseudonym), deviceRecord{AuthKey: d.AuthKey, Role: RoleMember, Status: StatusActive})
+		return setJSON(txn, key("dev", team, pseudonym), deviceRecord{AuthKey: d.AuthKey, Role: role, Status: StatusActive})
 	})
 }
 

@@ -127,13 +127,17 @@ func testStore(t *testing.T, newStore func(t *testing.T) Store) {
 			}
 		}
 
-		wantErr(t, "approve", s.Approve(ctx, team, first.Pseudonym), nil)
+		wantErr(t, "approve", s.Approve(ctx, team, first.Pseudonym, RoleMember), nil)
 		d := wantDevice(t, s, team, first.Pseudonym, RoleMember, StatusActive)
 		if !d.AuthKey.Equal(first.AuthKey) {
 			t.Fatal("auth key lost on approval")
 		}
-		wantErr(t, "approve again", s.Approve(ctx, team, first.Pseudonym), nil)
-		wantErr(t, "approve an unknown device", s.Approve(ctx, team, newName()), ErrNotFound)
+		wantErr(t, "approve again", s.Approve(ctx, team, first.Pseudonym, RoleMember), nil)
+		wantErr(t, "approve again as admin", s.Approve(ctx, team, first.Pseudonym, RoleAdmin), nil)
+		wantDevice(t, s, team, first.Pseudonym, RoleAdmin, StatusActive)
+		wantErr(t, "approve the admin as member", s.Approve(ctx, team, first.Pseudonym, RoleMember), nil)
+		wantDevice(t, s, team, first.Pseudonym, RoleAdmin, StatusActive) // never made a member again
+		wantErr(t, "approve an unknown device", s.Approve(ctx, team, newName(), RoleMember), ErrNotFound)
 		wantErr(t, "join retried after approval", s.Join(ctx, team, token, first, now), nil)
 		joins, _ = s.PendingJoins(ctx, team)
 		if len(joins) != 1 || joins[0].Pseudonym != second.Pseudonym {
@@ -157,7 +161,7 @@ func testStore(t *testing.T, newStore func(t *testing.T) Store) {
 				t.Fatal(err)
 			}
 		}
-		if err := s.Approve(ctx, team, member.Pseudonym); err != nil {
+		if err := s.Approve(ctx, team, member.Pseudonym, RoleMember); err != nil {
 			t.Fatal(err)
 		}
 
@@ -168,7 +172,7 @@ func testStore(t *testing.T, newStore func(t *testing.T) Store) {
 			t.Error("a revoked device keeps its auth key")
 		}
 		wantErr(t, "revoke again", s.Revoke(ctx, team, member.Pseudonym), nil)
-		wantErr(t, "approve a revoked device", s.Approve(ctx, team, member.Pseudonym), ErrRevoked)
+		wantErr(t, "approve a revoked device", s.Approve(ctx, team, member.Pseudonym, RoleMember), ErrRevoked)
 		wantErr(t, "join retried after revocation", s.Join(ctx, team, token, member, now), ErrBadToken)
 		wantErr(t, "refuse a join", s.Revoke(ctx, team, pending.Pseudonym), nil)
 		wantDevice(t, s, team, pending.Pseudonym, "", StatusRevoked)
@@ -176,6 +180,63 @@ func testStore(t *testing.T, newStore func(t *testing.T) Store) {
 			t.Errorf("refused join still pending: %+v", joins)
 		}
 		wantErr(t, "revoke an unknown device", s.Revoke(ctx, team, newName()), ErrNotFound)
+	})
+
+	// join adds a pending device to the team and returns it.
+	join := func(t *testing.T, s Store, team string) wire.Applicant {
+		t.Helper()
+		tok, a := HashToken(newToken()), applicant(now)
+		if err := s.CreateInvite(ctx, team, tok, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Join(ctx, team, tok, a, now); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+
+	t.Run("admins approve admins, and any admin revokes any other", func(t *testing.T) {
+		s, team, founder := newTeam(t)
+		second, third := join(t, s, team), join(t, s, team)
+		wantErr(t, "approve as admin", s.Approve(ctx, team, second.Pseudonym, RoleAdmin), nil)
+		d := wantDevice(t, s, team, second.Pseudonym, RoleAdmin, StatusActive)
+		if !d.AuthKey.Equal(second.AuthKey) {
+			t.Fatal("auth key lost on approval as admin")
+		}
+		wantErr(t, "approve a member", s.Approve(ctx, team, third.Pseudonym, RoleMember), nil)
+		wantErr(t, "revoke the founder, another admin being active", s.Revoke(ctx, team, founder), nil)
+		wantDevice(t, s, team, founder, "", StatusRevoked)
+		wantErr(t, "revoke the one admin left", s.Revoke(ctx, team, second.Pseudonym), ErrLastAdmin)
+		wantDevice(t, s, team, second.Pseudonym, RoleAdmin, StatusActive)
+		wantErr(t, "revoke a member", s.Revoke(ctx, team, third.Pseudonym), nil)
+	})
+
+	t.Run("recover a team whose admins are lost", func(t *testing.T) {
+		s, team, admin := newTeam(t)
+		member, pending, gone := join(t, s, team), join(t, s, team), join(t, s, team)
+		for _, a := range []wire.Applicant{member, gone} {
+			if err := s.Approve(ctx, team, a.Pseudonym, RoleMember); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Revoke(ctx, team, gone.Pseudonym); err != nil {
+			t.Fatal(err)
+		}
+		token := HashToken(newToken())
+		wantErr(t, "recover an unknown team", s.RecoverTeam(ctx, newName(), token), ErrNotFound)
+		wantErr(t, "recover", s.RecoverTeam(ctx, team, token), nil)
+		wantErr(t, "a new device with the recovery token", s.RegisterAdmin(ctx, team, newName(), key(), token), ErrNotActiveDevice)
+		wantErr(t, "a pending device", s.RegisterAdmin(ctx, team, pending.Pseudonym, pending.AuthKey, token), ErrNotActiveDevice)
+		wantErr(t, "a revoked device", s.RegisterAdmin(ctx, team, gone.Pseudonym, gone.AuthKey, token), ErrNotActiveDevice)
+		wantErr(t, "a member with another auth key", s.RegisterAdmin(ctx, team, member.Pseudonym, key(), token), ErrNotActiveDevice)
+		wantErr(t, "another token", s.RegisterAdmin(ctx, team, member.Pseudonym, member.AuthKey, HashToken(newToken())), ErrBadToken)
+		wantErr(t, "the member", s.RegisterAdmin(ctx, team, member.Pseudonym, member.AuthKey, token), nil)
+		wantDevice(t, s, team, member.Pseudonym, RoleAdmin, StatusActive)
+		wantErr(t, "the member again", s.RegisterAdmin(ctx, team, member.Pseudonym, member.AuthKey, token), nil)
+		wantErr(t, "the old admin with the used token", s.RegisterAdmin(ctx, team, admin, key(), token), ErrExists)
+		wantErr(t, "the recovered admin revokes the lost one", s.Revoke(ctx, team, admin), nil)
+		wantDevice(t, s, team, admin, "", StatusRevoked)
+		wantDevice(t, s, team, pending.Pseudonym, RoleMember, StatusPending)
 	})
 
 	t.Run("blobs", func(t *testing.T) {

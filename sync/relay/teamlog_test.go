@@ -199,7 +199,7 @@ func TestLongPoll(t *testing.T) {
 }
 
 func TestConcurrentAppendsOverHTTP(t *testing.T) {
-	r := newTestRelay(t, Options{})
+	r := newTestRelay(t, Options{OpenRate: -1}) // 20 joins from one address
 	admin := r.newTeam()
 	const clients, each = 20, 5
 	devices := make([]*device, clients)

@@ -24,6 +24,18 @@ func NewTeam(ctx context.Context, store Store) (team, token string, err error) {
 	return team, token, nil
 }
 
+// RecoverTeam gives an existing team of store a new one-time token with
+// which one of its active devices registers as an admin (see
+// Store.RecoverTeam), for a team whose admins are all lost, and returns
+// the token. The store keeps only its hash.
+func RecoverTeam(ctx context.Context, store Store, team string) (token string, err error) {
+	token = newToken()
+	if err := store.RecoverTeam(ctx, team, HashToken(token)); err != nil {
+		return "", fmt.Errorf("recover team: %w", err)
+	}
+	return token, nil
+}
+
 // newName returns a random team id: 128 bits in 26 characters of
 // lower-case base32 (see wire.ValidName).
 func newName() string {
@@ -86,7 +98,19 @@ func (s *Server) listJoins(w http.ResponseWriter, c *call) error {
 }
 
 func (s *Server) approve(w http.ResponseWriter, c *call) error {
-	return s.changeDevice(w, c, "approve device", s.store.Approve)
+	var req wire.Approval
+	if len(c.body) > 0 {
+		if err := wire.DecodeBytes(c.body, &req); err != nil {
+			return err
+		}
+	}
+	role := RoleMember
+	if req.Role == string(RoleAdmin) {
+		role = RoleAdmin
+	}
+	return s.changeDevice(w, c, "approve device", func(ctx context.Context, team, pseudonym string) error {
+		return s.store.Approve(ctx, team, pseudonym, role)
+	})
 }
 
 func (s *Server) revoke(w http.ResponseWriter, c *call) error {

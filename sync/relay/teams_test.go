@@ -119,3 +119,65 @@ func TestJoinApproveRevoke(t *testing.T) {
 		}
 	})
 }
+
+// approveAs approves d as admin with role in the body.
+func (admin *device) approveAs(d *device, role string) (int, []byte) {
+	return admin.do(http.MethodPost, "/devices/"+d.pseudonym+"/approve", mustJSON(admin.relay.tb, wire.Approval{Role: role}))
+}
+
+// TestAdminsApproveAdminsAndRevokeTheFounder: a device approved as admin
+// is an admin at the relay too; it can revoke the founder; a plain member
+// cannot revoke anyone; the last active admin cannot be revoked.
+func TestAdminsApproveAdminsAndRevokeTheFounder(t *testing.T) {
+	r := newTestRelay(t, Options{})
+	founder := r.newTeam()
+	second, plain := founder.newPending(), founder.newPending()
+	status, body := founder.approveAs(second, "admin")
+	expect(t, status, body, http.StatusNoContent, "")
+	status, body = founder.approveAs(plain, "")
+	expect(t, status, body, http.StatusNoContent, "")
+	status, body = founder.do(http.MethodPost, "/devices/"+founder.newPending().pseudonym+"/approve", []byte(`{"role":"owner"}`))
+	expect(t, status, body, http.StatusBadRequest, wire.CodeBadRequest)
+
+	second.invite() // an admin at the relay: it makes invites
+	for _, path := range []string{"/devices/" + founder.pseudonym + "/revoke", "/devices/" + second.pseudonym + "/revoke", "/invites"} {
+		status, body = plain.do(http.MethodPost, path, nil)
+		expect(t, status, body, http.StatusForbidden, wire.CodeForbidden)
+	}
+	founder.readLog("") // the member's attempts changed nothing
+
+	status, body = second.do(http.MethodPost, "/devices/"+founder.pseudonym+"/revoke", nil)
+	expect(t, status, body, http.StatusNoContent, "")
+	status, body = founder.do(http.MethodGet, "/log", nil)
+	expect(t, status, body, http.StatusForbidden, wire.CodeForbidden)
+
+	status, body = second.do(http.MethodPost, "/devices/"+second.pseudonym+"/revoke", nil)
+	expect(t, status, body, http.StatusConflict, wire.CodeConflict)
+	if !strings.Contains(string(body), "last active admin") {
+		t.Errorf("refusal %s does not say why", body)
+	}
+}
+
+// TestRecoveredAdminIsAnExistingDevice: with the operator's recovery
+// token, an active member becomes the relay's admin and can revoke the
+// lost admin; a newcomer with the token is refused.
+func TestRecoveredAdminIsAnExistingDevice(t *testing.T) {
+	r := newTestRelay(t, Options{})
+	lost := r.newTeam()
+	survivor := lost.newMember()
+	token, err := RecoverTeam(context.Background(), r.store, lost.team)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.secret(token)
+	status, body := r.newDevice(lost.team).register(token)
+	expect(t, status, body, http.StatusConflict, wire.CodeConflict)
+	if !strings.Contains(string(body), "active device") {
+		t.Errorf("refusal %s does not say why", body)
+	}
+	status, body = survivor.register(token)
+	expect(t, status, body, http.StatusCreated, "")
+	status, body = survivor.do(http.MethodPost, "/devices/"+lost.pseudonym+"/revoke", nil)
+	expect(t, status, body, http.StatusNoContent, "")
+	survivor.invite()
+}

@@ -18,7 +18,7 @@
 //	POST /v1/teams/{team}/join                     a device asks to join, with an invite token
 //	POST /v1/teams/{team}/invites                  admin: make a one-time invite token
 //	GET  /v1/teams/{team}/joins                    admin: pending join requests
-//	POST /v1/teams/{team}/devices/{pseudonym}/approve   admin
+//	POST /v1/teams/{team}/devices/{pseudonym}/approve   admin; body an Approval naming the role
 //	POST /v1/teams/{team}/devices/{pseudonym}/revoke    admin
 //	PUT  /v1/teams/{team}/blobs/{id}               store a blob; id must be its SHA-256 (idempotent)
 //	POST /v1/teams/{team}/blobs                    store a batch of blobs (idempotent); answers their ids
@@ -41,5 +41,16 @@
 // alone with PUT and GET.
 //
 // Every request under /v1/teams/ except register and join is signed by a
-// registered, non-revoked device; see SignRequest.
+// registered, non-revoked device; see SignRequest. Register and join carry
+// a one-time token instead; a relay limits how often one address may call
+// them and answers 429 rate_limited with a Retry-After header beyond that.
+//
+// # Relay addresses and invite codes
+//
+// A relay is reached over https://, or plain http:// only on loopback
+// (127.0.0.0/8, ::1, localhost) or at a .onion host (ParseRelayURL). An
+// invite code (InviteCode, "letapis-invite-v2:") carries the inviting
+// admin's whole Ed25519 key; a joining device trusts the first key grant
+// only if that key signed it, and the safety number (SafetyNumber, 30
+// digits) covers it.
 package wire

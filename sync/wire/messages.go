@@ -168,6 +168,22 @@ func (j *JoinRequest) Validate() error {
 	return j.Applicant.Validate()
 }
 
+// Approval is the body of POST /v1/teams/{team}/devices/{pseudonym}/approve:
+// the role the device gets at the relay, the one the approving admin
+// gives it in the team's roster. An empty body or role means "member".
+type Approval struct {
+	Role string `json:"role,omitempty"`
+}
+
+// Validate implements Message.
+func (a *Approval) Validate() error {
+	switch a.Role {
+	case "", "member", "admin":
+		return nil
+	}
+	return fmt.Errorf("role %q is neither member nor admin", a.Role)
+}
+
 // Joins lists pending join requests to admins. GET /v1/teams/{team}/joins.
 type Joins struct {
 	Joins []Applicant `json:"joins"`

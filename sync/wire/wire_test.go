@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -145,20 +149,26 @@ func TestMessagesValidate(t *testing.T) {
 }
 
 func TestInviteCodeRoundTripAndBadPastes(t *testing.T) {
-	c := &InviteCode{Relay: "https://relay.example:8443", Team: pseudonym, Token: strings.Repeat("k", 32), Admin: "0123456789ab", Pin: strings.Repeat("f", 64)}
-	got, err := ParseInviteCode("  " + c.String() + "\n")
-	if err != nil || *got != *c {
+	admin, _, _ := ed25519.GenerateKey(rand.Reader)
+	c := &InviteCode{Relay: "https://relay.example:8443", Team: pseudonym, Token: strings.Repeat("k", 32), Admin: admin, Pin: strings.Repeat("f", 64)}
+	s := c.String()
+	if !strings.HasPrefix(s, "letapis-invite-v2:") {
+		t.Fatalf("code %q is not version 2", s)
+	}
+	got, err := ParseInviteCode("  " + s + "\n")
+	if err != nil || !reflect.DeepEqual(got, c) {
 		t.Fatalf("round trip: %+v, %v", got, err)
 	}
-	s := c.String()
 	for name, bad := range map[string]string{
-		"empty":      "",
-		"not ours":   "hello",
-		"cut short":  s[:len(s)-10],
-		"bad base64": s[:len(s)-3] + "!!!",
-		"ftp relay":  (&InviteCode{Relay: "ftp://x", Team: pseudonym, Token: c.Token, Admin: c.Admin}).String(),
-		"bad team":   (&InviteCode{Relay: c.Relay, Team: "X", Token: c.Token, Admin: c.Admin}).String(),
-		"short pin":  (&InviteCode{Relay: c.Relay, Team: pseudonym, Token: c.Token, Admin: c.Admin, Pin: "ab"}).String(),
+		"empty":           "",
+		"not ours":        "hello",
+		"cut short":       s[:len(s)-10],
+		"bad base64":      s[:len(s)-3] + "!!!",
+		"ftp relay":       (&InviteCode{Relay: "ftp://x", Team: pseudonym, Token: c.Token, Admin: admin}).String(),
+		"bad team":        (&InviteCode{Relay: c.Relay, Team: "X", Token: c.Token, Admin: admin}).String(),
+		"short pin":       (&InviteCode{Relay: c.Relay, Team: pseudonym, Token: c.Token, Admin: admin, Pin: "ab"}).String(),
+		"no admin key":    (&InviteCode{Relay: c.Relay, Team: pseudonym, Token: c.Token}).String(),
+		"short admin key": (&InviteCode{Relay: c.Relay, Team: pseudonym, Token: c.Token, Admin: admin[:6]}).String(),
 	} {
 		if _, err := ParseInviteCode(bad); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -166,13 +176,56 @@ func TestInviteCodeRoundTripAndBadPastes(t *testing.T) {
 	}
 }
 
+// TestOldInviteCodeIsRefused: a version 1 code named the admin by a 48-bit
+// fingerprint; it is refused with a request for a new code.
+func TestOldInviteCodeIsRefused(t *testing.T) {
+	v1 := "letapis-invite-v1:" + base64.RawURLEncoding.EncodeToString([]byte(
+		`{"relay":"https://relay.example","team":"`+pseudonym+`","token":"`+strings.Repeat("k", 32)+`","admin":"0123456789ab"}`))
+	_, err := ParseInviteCode(v1)
+	if !errors.Is(err, ErrOldInvite) || !strings.Contains(err.Error(), "new invite code") {
+		t.Fatalf("a v1 invite code: %v, want ErrOldInvite asking for a new code", err)
+	}
+}
+
+// TestPlainHTTPRelaysOnlyOnLoopbackOrOnion: an invite code naming a plain
+// http:// relay across a network is refused; loopback and onion are not.
+func TestPlainHTTPRelaysOnlyOnLoopbackOrOnion(t *testing.T) {
+	admin, _, _ := ed25519.GenerateKey(rand.Reader)
+	for relay, ok := range map[string]bool{
+		"https://relay.example":              true,
+		"http://127.0.0.1:8080":              true,
+		"http://127.8.9.10":                  true,
+		"http://[::1]:80":                    true,
+		"http://localhost:8443":              true,
+		"http://LOCALHOST.":                  true,
+		"http://abcdefghijklmnop.onion":      true,
+		"http://relay.example":               false,
+		"http://192.168.1.2:8443":            false,
+		"http://[2001:db8::1]":               false,
+		"http://localhost.relay.example":     false,
+		"http://onion.example":               false,
+		"http://127.0.0.1.relay.example":     false,
+		"http://abcdefghijklmnop.onion.evil": false,
+	} {
+		code := (&InviteCode{Relay: relay, Team: pseudonym, Token: strings.Repeat("k", 32), Admin: admin}).String()
+		_, err := ParseInviteCode(code)
+		switch {
+		case ok && err != nil:
+			t.Errorf("%s: refused: %v", relay, err)
+		case !ok && !errors.Is(err, ErrPlainHTTP):
+			t.Errorf("%s: %v, want ErrPlainHTTP", relay, err)
+		}
+	}
+}
+
 func TestSafetyNumberCoversEveryKey(t *testing.T) {
 	pub, _, _ := ed25519.GenerateKey(rand.Reader)
 	other, _, _ := ed25519.GenerateKey(rand.Reader)
+	admin, _, _ := ed25519.GenerateKey(rand.Reader)
 	a := Applicant{Pseudonym: pseudonym, AuthKey: pub, Device: pub, Recipient: "age1abc"}
-	n := SafetyNumber("team", "0123456789ab", &a)
-	if len(n) != 19 || n != SafetyNumber("team", "0123456789ab", &a) {
-		t.Fatalf("safety number %q is not stable 4x4 digits", n)
+	n := SafetyNumber("team", admin, &a)
+	if !regexp.MustCompile(`^\d{5}( \d{5}){5}$`).MatchString(n) || n != SafetyNumber("team", admin, &a) {
+		t.Fatalf("safety number %q is not stable 6x5 digits", n)
 	}
 	for name, change := range map[string]func(*Applicant){
 		"auth key":  func(x *Applicant) { x.AuthKey = other },
@@ -181,12 +234,15 @@ func TestSafetyNumberCoversEveryKey(t *testing.T) {
 	} {
 		b := a
 		change(&b)
-		if SafetyNumber("team", "0123456789ab", &b) == n {
+		if SafetyNumber("team", admin, &b) == n {
 			t.Errorf("changing the %s does not change the safety number", name)
 		}
 	}
-	if SafetyNumber("team", "0123456789ac", &a) == n || SafetyNumber("teaM", "0123456789ab", &a) == n {
-		t.Error("team or admin fingerprint not covered")
+	// The whole admin key counts, down to its last byte.
+	lastByte := slices.Clone(admin)
+	lastByte[len(lastByte)-1] ^= 1
+	if SafetyNumber("team", lastByte, &a) == n || SafetyNumber("teaM", admin, &a) == n {
+		t.Error("team or the admin key's last byte not covered")
 	}
 }
 
