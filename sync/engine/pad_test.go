@@ -57,6 +57,12 @@ func TestRelaySeesOnlyAttachmentSizeBuckets(t *testing.T) {
 		}
 		datas[rec.ID], order = data, append(order, rec.ID)
 	}
+	// A record whose envelope falls in the same bucket as the 5,000-byte
+	// file (8 KiB).
+	note, err := a.v.Add(&record.Note{Text: strings.Repeat("testimony ", 500)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	syncAll(t, a, b)
 
 	partSizes := map[string][]int64{}
@@ -86,6 +92,19 @@ func TestRelaySeesOnlyAttachmentSizeBuckets(t *testing.T) {
 		if ps := partSizes[recID]; slices.Min(ps) != slices.Max(ps) {
 			t.Errorf("%d-byte attachment: parts of different sizes %v", len(datas[recID]), ps)
 		}
+	}
+	h, err := a.v.History(note.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := r.store.OpenBlob(context.Background(), st.Team, h[0].Envelope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	envSize, err := env.Seek(0, io.SeekEnd)
+	env.Close()
+	if err != nil || envSize != partSizes[order[2]][0] {
+		t.Errorf("a note's envelope is %d bytes, the 5,000-byte file's part %d: they should look alike (%v)", envSize, partSizes[order[2]][0], err)
 	}
 	if a, b := partSizes[order[4]], partSizes[order[5]]; !slices.Equal(a, b) {
 		t.Errorf("3.0 and 3.9 MiB look different to the relay: %v and %v", a, b)
