@@ -13,8 +13,9 @@ import (
 // rosterGrantBucket envelope bucket, every other one (a new epoch of the
 // team's key or of a restricted audience) to grantBucket, a bucket
 // ordinary records fill too. A roster of more than about 120 members, or a
-// restricted audience of more than about 100, does not fit and takes the
-// next bucket up: the size then tells the team is that large.
+// restricted audience of more than about 100 members with ten key epochs,
+// does not fit and takes the next bucket up: the size then tells that the
+// team or audience is that large.
 const (
 	grantBucket       = 8 << 10
 	rosterGrantBucket = 256 << 10
