@@ -76,9 +76,9 @@ func guessMediaType(name string, br *bufio.Reader) string {
 	return http.DetectContentType(head)
 }
 
-// writeBlob encrypts src into the file of attachment a through a synced
-// temp file and returns the plaintext size and SHA-256, and the ids of the
-// ciphertext's parts.
+// writeBlob encrypts src into the file of attachment a, padded as
+// attachLayout says, through a synced temp file and returns the plaintext
+// size and SHA-256, and the ids of the file's parts.
 func (v *Vault) writeBlob(a *record.Attachment, src io.Reader) (size int64, sum string, parts []string, err error) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
@@ -101,16 +101,25 @@ func (v *Vault) writeBlob(a *record.Attachment, src io.Reader) (size int64, sum 
 	defer tmp.Close()
 
 	ph := &partHasher{}
-	out := io.MultiWriter(&spaceCheckingWriter{w: tmp, dir: v.dir, min: v.opts.MinFreeBytes}, ph)
+	out := &countingWriter{w: io.MultiWriter(&spaceCheckingWriter{w: tmp, dir: v.dir, min: v.opts.MinFreeBytes}, ph)}
 	w, err := age.Encrypt(out, to)
 	if err != nil {
 		return 0, "", nil, err
 	}
+	hdr := out.n // age.Encrypt has written the header and nonce
 	h := sha256.New()
-	if size, err = io.CopyBuffer(w, io.TeeReader(src, h), make([]byte, copyBufferSize)); err != nil {
+	buf := make([]byte, copyBufferSize)
+	if size, err = io.CopyBuffer(w, io.TeeReader(src, h), buf); err != nil {
+		return 0, "", nil, err
+	}
+	padded, file := attachLayout(size, hdr)
+	if err := writeZeros(w, padded-size, buf); err != nil {
 		return 0, "", nil, err
 	}
 	if err := w.Close(); err != nil {
+		return 0, "", nil, err
+	}
+	if err := writeZeros(out, file-out.n, buf); err != nil {
 		return 0, "", nil, err
 	}
 	if err := tmp.Sync(); err != nil {
@@ -165,6 +174,18 @@ func (p *partHasher) ids() []string {
 	return p.parts
 }
 
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
 // spaceCheckingWriter refuses to write once free space on the vault's
 // file system drops below min.
 type spaceCheckingWriter struct {
@@ -213,13 +234,14 @@ func (v *Vault) ExportAttachment(id string, dst io.Writer) (*record.Attachment, 
 		return nil, fmt.Errorf("export attachment %s: the encrypted file is missing: %w", a.Name, err)
 	}
 	defer f.Close()
-	r, err := age.Decrypt(bufio.NewReaderSize(f, copyBufferSize), v.identities()...)
+	r, filler, err := v.openBlob(f)
 	if err != nil {
-		return nil, fmt.Errorf("export attachment %s: %w: %w", a.Name, ErrDamaged, err)
+		return nil, fmt.Errorf("export attachment %s: %w", a.Name, err)
 	}
 	h := sha256.New()
 	out := &destWriter{w: dst}
-	n, err := io.CopyBuffer(io.MultiWriter(out, h), r, make([]byte, copyBufferSize))
+	buf := make([]byte, copyBufferSize)
+	n, err := io.CopyBuffer(io.MultiWriter(out, h), io.LimitReader(r, a.Size), buf)
 	if err != nil {
 		if out.err != nil {
 			// The destination failed or gave up: the file is not damaged.
@@ -227,10 +249,38 @@ func (v *Vault) ExportAttachment(id string, dst io.Writer) (*record.Attachment, 
 		}
 		return nil, fmt.Errorf("export attachment %s: %w", a.Name, classifyReadErr(err))
 	}
+	if err := checkZeros(r, buf); err != nil {
+		return nil, fmt.Errorf("export attachment %s: %w", a.Name, err)
+	}
+	if err := checkZeros(filler, buf); err != nil {
+		return nil, fmt.Errorf("export attachment %s: %w", a.Name, err)
+	}
 	if got := hex.EncodeToString(h.Sum(nil)); n != a.Size || got != a.SHA256 {
 		return nil, fmt.Errorf("export attachment %s: %w (size %d, recorded %d)", a.Name, ErrIntegrity, n, a.Size)
 	}
 	return a, nil
+}
+
+// openBlob opens the age stream of an attachment file, of either version
+// (see attachLayout), and returns its plaintext and the filler after it.
+func (v *Vault) openBlob(f *os.File) (plain, filler io.Reader, err error) {
+	info, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	hdr, err := age.ExtractHeader(bufio.NewReader(f))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrDamaged, err)
+	}
+	end, err := attachStreamEnd(info.Size(), int64(len(hdr))+ageNonceSize)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := age.Decrypt(bufio.NewReaderSize(io.NewSectionReader(f, 0, end), copyBufferSize), v.identities()...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrDamaged, err)
+	}
+	return r, io.NewSectionReader(f, end, info.Size()-end), nil
 }
 
 // destWriter remembers the error of the writer an attachment is exported

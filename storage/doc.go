@@ -6,7 +6,7 @@
 //	DIR/key.age          device secrets under the passphrase (package keyfile)
 //	DIR/db/<generation>/ the Badger store, encrypted at rest with a key from key.age,
 //	                     and LETAPIS-TABLESUMS, the size and CRC-32C of its table files
-//	DIR/blobs/<id>.age   attachments, each an age stream
+//	DIR/blobs/<id>.age   attachments, each an age stream padded to a size bucket (attachpad.go)
 //
 // Nothing in DIR is readable without the passphrase but those checksums,
 // which are of encrypted files. Wipe destroys key.age

@@ -403,6 +403,9 @@ func (v *Vault) writeSystem(txn *badger.Txn, kind string, body any, to age.Recip
 	if err != nil {
 		return err
 	}
+	if g, ok := body.(keyGrant); ok {
+		data = g.padded(data)
+	}
 	rev, err := v.newRevision(txn, NewID(), record.Kind(kind), envelope.OpPut, data, nil)
 	if err != nil {
 		return err

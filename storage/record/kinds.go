@@ -333,7 +333,9 @@ type Attachment struct {
 	Audience string `json:"audience,omitempty"`
 }
 
-// PartSize is the size of every attachment part but the last.
+// PartSize is the size of every part of an attachment file of more than one
+// part: padded files (version 2) fill their last part too, files of
+// version 1 may end in a shorter one.
 const PartSize = 4 << 20
 
 var hexSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)
