@@ -51,6 +51,8 @@ type teamPanel struct {
 	checkJoins *widget.Button
 	applicants *fyne.Container
 	joinsNote  *widget.Label
+
+	audiences *audiencePanel
 }
 
 func newTeamPanel(u *UI, p *syncPanel) *teamPanel {
@@ -88,6 +90,7 @@ func newTeamPanel(u *UI, p *syncPanel) *teamPanel {
 	t.checkJoins = u.button(u.T("Check for requests"), theme.ViewRefreshIcon(), t.loadApplicants)
 	t.applicants = container.NewVBox()
 	t.joinsNote = note()
+	t.audiences = newAudiencePanel(u)
 	return t
 }
 
@@ -364,7 +367,7 @@ func (t *teamPanel) show(f *syncFacts) {
 }
 
 func (t *teamPanel) rosterCard() fyne.CanvasObject {
-	return card(t.ui.T("Devices in the team"), "", container.NewVBox(t.roster, t.rosterNote))
+	return card(t.ui.T("Devices in the team"), "", container.NewVBox(t.roster, t.rosterNote, t.audiences.box))
 }
 
 // showRoster lists the members: fingerprint, role, status; admins can
@@ -396,6 +399,7 @@ func (t *teamPanel) showRoster(f *syncFacts) {
 	}
 	t.roster.Objects = rows
 	t.roster.Refresh()
+	t.audiences.show(f)
 }
 
 // confirmRemove asks before removing a member, then removes it.

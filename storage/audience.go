@@ -23,6 +23,8 @@ type audience struct {
 	Epoch    uint64       `json:"epoch"`
 	Identity string       `json:"identity"`
 	id       age.Identity // parsed Identity
+	// committed is whether the roster introduced this key (see epochs.go).
+	committed bool
 }
 
 func audienceKey(epoch uint64) []byte {
@@ -57,6 +59,11 @@ func loadAudiences(txn *badger.Txn) ([]audience, error) {
 		}
 		auds = append(auds, *a)
 	}
+	es, err := teamEpochs(txn)
+	if err != nil {
+		return nil, err
+	}
+	markCommitted(auds, es)
 	return auds, nil
 }
 
@@ -69,15 +76,23 @@ func newAudience(epoch uint64) (*audience, error) {
 	return &audience{Epoch: epoch, Identity: id.String(), id: id}, nil
 }
 
-// useAudiences installs the audience keys: decryption tries all of them,
-// and new envelopes go to the newest. The caller holds v.mu.
+// useAudiences installs the audience keys, oldest first: decryption tries
+// all of them, and new envelopes go to the newest one the roster
+// introduced (to the newest of all in a vault whose roster introduced none:
+// a vault on its own, or a team made before epoch commitments). The caller
+// holds v.mu.
 func (v *Vault) useAudiences(auds []audience) {
 	v.audiences = auds
-	v.recipient = recipientOf(auds[len(auds)-1].id)
+	cur := auds[len(auds)-1]
+	for i := len(auds) - 1; i >= 0; i-- {
+		if auds[i].committed {
+			cur = auds[i]
+			break
+		}
+	}
+	v.recipient = recipientOf(cur.id)
+	v.current = cur
 }
-
-// epoch returns the current audience epoch.
-func (v *Vault) epoch() uint64 { return v.audiences[len(v.audiences)-1].Epoch }
 
 // identities returns every key an incoming envelope may be encrypted to:
 // the team's audiences, newest first, the restricted audiences, then the

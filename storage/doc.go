@@ -47,6 +47,8 @@
 //	have/<author hex>/<seq>      revision that used an author's sequence number
 //	member/<device key hex>      the team roster
 //	aud/<epoch>, raud/<id>       audience keys (team and restricted)
+//	epoch/<epoch>/<commit>       team epochs the roster introduced (epochs.go)
+//	hist/<device key hex>        a removed member's fixed history (history.go)
 //	out/<position>               outbox: envelopes to send to the relay
 //	blobup/, blobneed/           attachment files to send or fetch
 //	pend/, quar/                 envelopes pending verification, and quarantined ones

@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"cmp"
 	"crypto/ed25519"
 	"encoding/binary"
 	"encoding/hex"
@@ -9,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"slices"
 	"strings"
 	gosync "sync"
 	"time"
@@ -609,7 +607,7 @@ func (v *Vault) receiveIn(txn *badger.Txn, in *incoming, roster *rosterReads) (o
 // yet".
 func (v *Vault) verifyAndApply(txn *badger.Txn, o *envelope.Opened, ct []byte, roster *rosterReads) (out Outcome, changedKeys, pending bool, reject, err error) {
 	rev := &o.Revision
-	if rev.Kind == kindRoster || rev.Kind == kindKey {
+	if rev.Kind == kindRoster || rev.Kind == kindKey || rev.Kind == kindAudience {
 		// They may change what roster holds, even when rejected.
 		defer roster.forget()
 	}
@@ -640,6 +638,11 @@ func (v *Vault) verifyAndApply(txn *badger.Txn, o *envelope.Opened, ct []byte, r
 		}
 		return Duplicate, false, false, nil, nil
 	}
+	if inTeam && author != nil && author.Removed && rev.Seq <= author.LastSeq {
+		if reject, err := checkHistory(txn, author, o.ID, rev.Seq); reject != nil || err != nil {
+			return 0, false, false, reject, err
+		}
+	}
 
 	switch rev.Kind {
 	case kindRoster:
@@ -653,16 +656,31 @@ func (v *Vault) verifyAndApply(txn *badger.Txn, o *envelope.Opened, ct []byte, r
 		if err := json.Unmarshal(rev.Body, &e); err != nil {
 			return 0, false, false, fmt.Errorf("roster entry: %w", err), nil
 		}
+		if pending, reject, err := v.checkRosterEntry(txn, &e); pending || reject != nil || err != nil {
+			return 0, false, pending, reject, err
+		}
 		if err := storeRevision(txn, o, ct); err != nil {
 			return 0, false, false, nil, err
 		}
-		return Applied, true, false, nil, applyRoster(txn, &e)
+		return Applied, true, false, nil, v.applyRosterEntry(txn, &e)
 	case kindKey:
-		reject, err := v.applyGrant(txn, team, author, o)
-		if reject != nil || err != nil {
-			return 0, false, false, reject, err
+		pending, reject, err := v.applyGrant(txn, team, author, o)
+		if pending || reject != nil || err != nil {
+			return 0, false, pending, reject, err
 		}
 		return Applied, true, false, nil, storeRevision(txn, o, ct)
+	case kindAudience:
+		var a audienceRecord
+		if err := json.Unmarshal(rev.Body, &a); err != nil {
+			return 0, false, false, fmt.Errorf("audience record: %w", err), nil
+		}
+		if reject := checkAudienceRecord(&a, author); reject != nil {
+			return 0, false, false, reject, nil
+		}
+		if err := storeRevision(txn, o, ct); err != nil {
+			return 0, false, false, nil, err
+		}
+		return Applied, true, false, nil, v.applyAudienceRecord(txn, &a, rev)
 	}
 
 	cur, err := loadRecord(txn, rev.Record)
@@ -730,18 +748,20 @@ func (c *rosterReads) member(txn *badger.Txn, device ed25519.PublicKey) (*Member
 func (c *rosterReads) forget() { *c = rosterReads{} }
 
 // applyGrant installs the audience keys (and, on joining, the roster) of a
-// key grant addressed to this device.
-func (v *Vault) applyGrant(txn *badger.Txn, team *TeamState, author *Member, o *envelope.Opened) (reject, err error) {
+// key grant addressed to this device; pending means a roster entry or an
+// audience record it needs has not arrived yet.
+func (v *Vault) applyGrant(txn *badger.Txn, team *TeamState, author *Member, o *envelope.Opened) (pending bool, reject, err error) {
 	rev := &o.Revision
 	var g keyGrant
 	if err := json.Unmarshal(rev.Body, &g); err != nil {
-		return fmt.Errorf("key grant: %w", err), nil
+		return false, fmt.Errorf("key grant: %w", err), nil
 	}
 	if !g.To.Equal(v.DeviceKey()) {
-		return errors.New("key grant addressed to another device"), nil
+		return false, errors.New("key grant addressed to another device"), nil
 	}
 	// Team audience keys come from admins (or, when joining, the inviter);
-	// a restricted audience's key may come from any member.
+	// a restricted audience's key from its creator or an admin
+	// (receiveRestricted).
 	trusted := author != nil && !author.Removed && (author.Role == RoleAdmin || len(g.Audiences) == 0)
 	if !team.Joined {
 		// The whole key of the invite code, byte for byte: a fingerprint
@@ -749,56 +769,9 @@ func (v *Vault) applyGrant(txn *badger.Txn, team *TeamState, author *Member, o *
 		trusted = len(team.Inviter) == ed25519.PublicKeySize && team.Inviter.Equal(rev.Author)
 	}
 	if !trusted {
-		return fmt.Errorf("key grant signed by %s, who may not grant these keys", Fingerprint(rev.Author)), nil
+		return false, fmt.Errorf("key grant signed by %s, who may not grant these keys", Fingerprint(rev.Author)), nil
 	}
-	if err := v.receiveRestricted(txn, g.Restricted); err != nil {
-		return err, nil
-	}
-	if len(g.Audiences) == 0 {
-		return nil, nil
-	}
-	auds := v.audiences
-	if !team.Joined {
-		// The empty vault's own audience gives way to the team's.
-		for _, a := range auds {
-			if err := txn.Delete(audienceKey(a.Epoch)); err != nil {
-				return nil, err
-			}
-		}
-		auds = nil
-		for _, m := range g.Roster {
-			if err := applyRoster(txn, &rosterEntry{Op: "add", Member: m}); err != nil {
-				return nil, err
-			}
-			if m.Removed {
-				if err := applyRoster(txn, &rosterEntry{Op: "remove", Member: m}); err != nil {
-					return nil, err
-				}
-			}
-		}
-		team.Joined = true
-		if err := setJSON(txn, []byte(keyTeam), team); err != nil {
-			return nil, err
-		}
-		v.team = teamMember
-	}
-	for _, a := range g.Audiences {
-		if a.id, err = parseIdentity(a.Identity); err != nil {
-			return fmt.Errorf("key grant: audience %d: %w", a.Epoch, err), nil
-		}
-		if !containsEpoch(auds, a.Epoch) {
-			auds = append(auds, a)
-			if err := setJSON(txn, audienceKey(a.Epoch), a); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if len(auds) == 0 {
-		return errors.New("key grant carries no audience key"), nil
-	}
-	slices.SortFunc(auds, func(a, b audience) int { return cmp.Compare(a.Epoch, b.Epoch) })
-	v.useAudiences(auds)
-	return nil, nil
+	return v.installGrant(txn, team, author, &g)
 }
 
 func containsEpoch(auds []audience, epoch uint64) bool {

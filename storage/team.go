@@ -19,16 +19,20 @@ import (
 
 // A team is a set of devices that share records through a relay. Its
 // membership is a roster kept as signed revisions of kind "roster" that
-// only admins may write; audience keys reach members as key grants
-// (revisions of kind "key") encrypted to each member's own device key and
-// signed by an admin. A device that joins trusts the admin whose
-// whole device key came with the invite code, and through that admin's
-// grant the roster it sends.
+// only admins may write; the roster also introduces every team audience
+// epoch, with a commitment to its key (epochs.go), and a removal fixes the
+// removed member's history (history.go). Audience keys reach members as
+// key grants (revisions of kind "key") encrypted to each member's own
+// device key and signed by an admin, accepted only for epochs the roster
+// introduced. A device that joins trusts the admin whose whole device key
+// came with the invite code, and through that admin's grant the roster and
+// epochs it sends.
 
 // System revision kinds, beside the record kinds of package record.
 const (
-	kindRoster = "roster"
-	kindKey    = "key"
+	kindRoster   = "roster"
+	kindKey      = "key"
+	kindAudience = "audience"
 )
 
 // Member roles.
@@ -130,17 +134,31 @@ func (m *Member) Fingerprint() string { return Fingerprint(m.Device) }
 
 // rosterEntry is the body of a roster revision.
 type rosterEntry struct {
-	Op     string `json:"op"` // "add" or "remove"
+	Op     string `json:"op"` // "add", "remove" or "rotate"
 	Member Member `json:"member"`
+	// Epoch is the team audience epoch this entry starts, with the
+	// commitment to its key: on the founder's first entry, on a removal
+	// and on a rotation (absent in entries written before commitments).
+	Epoch *epochCommit `json:"epoch,omitempty"`
+	// History fixes, on a removal, which revisions of the removed member
+	// up to its cut-off are genuine (see history.go).
+	History *removalHistory `json:"history,omitempty"`
 }
 
 // keyGrant is the body of a key revision: audience keys, and for a new
-// member the roster as the granting admin knows it.
+// member the roster as the granting admin knows it, with the team's epoch
+// commitments.
 type keyGrant struct {
-	To         ed25519.PublicKey `json:"to"`
-	Audiences  []audience        `json:"audiences,omitempty"`
-	Roster     []Member          `json:"roster,omitempty"`
-	Restricted []Restricted      `json:"restricted,omitempty"`
+	To        ed25519.PublicKey `json:"to"`
+	Audiences []audience        `json:"audiences,omitempty"`
+	Roster    []Member          `json:"roster,omitempty"`
+	Epochs    []epochCommit     `json:"epochs,omitempty"`
+	// Histories are the histories the removals fixed, so that a joiner
+	// checks them before it receives the removal entries themselves.
+	Histories []memberHistory `json:"histories,omitempty"`
+	// Restricted carries restricted audience keys: only ID and Keys are
+	// read; the name and members come from the audience's own record.
+	Restricted []Restricted `json:"restricted,omitempty"`
 }
 
 // Team returns the vault's team membership, or ErrNoTeam.
@@ -219,7 +237,8 @@ func (v *Vault) CreateTeam(team, relay, pin string) (*TeamState, error) {
 			return err
 		}
 		self := Member{Device: v.DeviceKey(), Recipient: v.recipientString(), Role: RoleAdmin, Pseudonym: t.Pseudonym, Added: v.clock.Now()}
-		if err := v.writeSystem(txn, kindRoster, rosterEntry{Op: "add", Member: self}, v.recipient); err != nil {
+		first := &epochCommit{Epoch: v.current.Epoch, Commit: commitOf(v.current.id)}
+		if err := v.writeSystem(txn, kindRoster, rosterEntry{Op: "add", Member: self, Epoch: first}, v.recipient); err != nil {
 			return err
 		}
 		return setJSON(txn, []byte(keyClock), v.clock.Last())
@@ -283,14 +302,29 @@ func (v *Vault) Admit(device ed25519.PublicKey, recipient, pseudonym, role strin
 		if err != nil {
 			return err
 		}
-		return v.writeSystem(txn, kindKey, keyGrant{To: device, Audiences: v.audiences, Roster: roster}, to)
+		epochs, err := teamEpochs(txn)
+		if err != nil {
+			return err
+		}
+		if !v.current.committed {
+			// A team made before commitments: the joiner starts from the
+			// epoch this admin writes to.
+			epochs = append(epochs, epochCommit{Epoch: v.current.Epoch, Commit: commitOf(v.current.id)})
+		}
+		hists, err := removalHistories(txn, roster)
+		if err != nil {
+			return err
+		}
+		return v.writeSystem(txn, kindKey, keyGrant{To: device, Audiences: v.audiences, Roster: roster, Epochs: epochs, Histories: hists}, to)
 	})
 }
 
 // Expel removes a device from the team. Its revisions up to the last one
-// this vault has seen stay valid; anything newer is rejected everywhere.
-// A new audience epoch starts, granted to every remaining member, so the
-// removed device cannot read what is written from now on.
+// this vault has seen stay valid, and the removal fixes which ones those
+// are (see history.go); anything newer is rejected everywhere. A new
+// audience epoch starts, granted to every remaining member, so the removed
+// device cannot read what is written from now on, and so does a new epoch
+// of every restricted audience it was in.
 func (v *Vault) Expel(device ed25519.PublicKey) error {
 	return v.update("remove member", func(txn *badger.Txn) error {
 		if err := v.requireAdmin(txn); err != nil {
@@ -307,35 +341,68 @@ func (v *Vault) Expel(device ed25519.PublicKey) error {
 			return err
 		}
 		m.Removed = true
-		next, err := newAudience(v.epoch() + 1)
+		hist, err := removedHistory(txn, device, m.LastSeq)
 		if err != nil {
 			return err
 		}
-		if err := setJSON(txn, audienceKey(next.Epoch), next); err != nil {
+		if err := v.rotateTeam(txn, rosterEntry{Op: "remove", Member: *m, History: hist}, device); err != nil {
 			return err
 		}
-		v.useAudiences(append(slices.Clone(v.audiences), *next))
-		if err := v.rotateRestricted(txn, device); err != nil {
-			return err
-		}
-		roster, err := members(txn)
-		if err != nil {
-			return err
-		}
-		for _, other := range roster {
-			if other.Removed || other.Device.Equal(device) || other.Device.Equal(v.DeviceKey()) {
-				continue
-			}
-			to, err := age.ParseHybridRecipient(other.Recipient)
-			if err != nil {
-				return fmt.Errorf("%w: recipient of member %s: %w", ErrDamaged, other.Fingerprint(), err)
-			}
-			if err := v.writeSystem(txn, kindKey, keyGrant{To: other.Device, Audiences: []audience{*next}}, to); err != nil {
-				return err
-			}
-		}
-		return v.writeSystem(txn, kindRoster, rosterEntry{Op: "remove", Member: *m}, v.recipient)
+		return v.rotateRestricted(txn, device)
 	})
+}
+
+// RotateTeamKey starts a new team audience epoch without removing anyone,
+// for instance after a suspected compromise of a key: what is written from
+// now on is encrypted to a new key, granted to every member. Only an admin
+// can rotate.
+func (v *Vault) RotateTeamKey() error {
+	return v.update("rotate the team key", func(txn *badger.Txn) error {
+		if err := v.requireAdmin(txn); err != nil {
+			return err
+		}
+		return v.rotateTeam(txn, rosterEntry{Op: "rotate"}, nil)
+	})
+}
+
+// rotateTeam writes roster entry e introducing the next team epoch, starts
+// using it and grants it to every member but this device and except. The
+// entry goes to the old epoch, so members can read the commitment before
+// the key's grant.
+func (v *Vault) rotateTeam(txn *badger.Txn, e rosterEntry, except ed25519.PublicKey) error {
+	known, err := teamEpochs(txn)
+	if err != nil {
+		return err
+	}
+	next, err := newAudience(maxEpoch(known, v.audiences) + 1)
+	if err != nil {
+		return err
+	}
+	e.Epoch = &epochCommit{Epoch: next.Epoch, Commit: commitOf(next.id)}
+	if err := setJSON(txn, audienceKey(next.Epoch), next); err != nil {
+		return err
+	}
+	v.useAudiences(append(slices.Clone(v.audiences), *next))
+	if err := v.writeSystem(txn, kindRoster, e, recipientOf(v.audiences[len(v.audiences)-2].id)); err != nil {
+		return err
+	}
+	roster, err := members(txn)
+	if err != nil {
+		return err
+	}
+	for _, other := range roster {
+		if other.Removed || other.Device.Equal(except) || other.Device.Equal(v.DeviceKey()) {
+			continue
+		}
+		to, err := age.ParseHybridRecipient(other.Recipient)
+		if err != nil {
+			return fmt.Errorf("%w: recipient of member %s: %w", ErrDamaged, other.Fingerprint(), err)
+		}
+		if err := v.writeSystem(txn, kindKey, keyGrant{To: other.Device, Audiences: []audience{*next}}, to); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (v *Vault) requireAdmin(txn *badger.Txn) error {
@@ -421,11 +488,65 @@ func (v *Vault) writeSystem(txn *badger.Txn, kind string, body any, to age.Recip
 	if err := queue(txn, id.String()); err != nil {
 		return err
 	}
-	if kind == kindRoster {
+	switch kind {
+	case kindRoster:
 		var e rosterEntry
 		_ = json.Unmarshal(data, &e)
-		return applyRoster(txn, &e)
+		return v.applyRosterEntry(txn, &e)
+	case kindAudience:
+		var r audienceRecord
+		_ = json.Unmarshal(data, &r)
+		return v.applyAudienceRecord(txn, &r, rev)
 	}
+	return nil
+}
+
+// checkRosterEntry says whether a verified admin's roster entry can be
+// applied now: the epoch it introduces must follow those known.
+func (v *Vault) checkRosterEntry(txn *badger.Txn, e *rosterEntry) (pending bool, reject, err error) {
+	if e.Op == "rotate" && e.Epoch == nil {
+		return false, errors.New("roster rotation without a new epoch"), nil
+	}
+	if e.Epoch == nil {
+		return false, nil, nil
+	}
+	known, err := teamEpochs(txn)
+	if err != nil {
+		return false, nil, err
+	}
+	pending, reject = checkIntroduction(*e.Epoch, known, v.audiences)
+	return pending, reject, nil
+}
+
+// applyRosterEntry applies a verified roster entry: the roster change, the
+// epoch it introduces and the history it fixes. The caller holds v.mu.
+func (v *Vault) applyRosterEntry(txn *badger.Txn, e *rosterEntry) error {
+	if e.Op != "rotate" {
+		if err := applyRoster(txn, e); err != nil {
+			return err
+		}
+	}
+	if e.Op == "remove" {
+		if err := keepHistory(txn, e.Member.Device, e.History); err != nil {
+			return err
+		}
+		if err := v.closeLegacyAudiences(txn, e.Member.Device); err != nil {
+			return err
+		}
+	}
+	if e.Epoch == nil {
+		return nil
+	}
+	if err := txn.Set(epochKey(*e.Epoch), nil); err != nil {
+		return err
+	}
+	known, err := teamEpochs(txn)
+	if err != nil {
+		return err
+	}
+	auds := slices.Clone(v.audiences)
+	markCommitted(auds, known)
+	v.useAudiences(auds)
 	return nil
 }
 

@@ -212,10 +212,20 @@ func TestAnyAdminRemovesAnyDeviceAndMembersNone(t *testing.T) {
 			t.Fatal("the founder is not removed after a second admin removed it")
 		}
 	}
-	// The founder, removed, can no longer remove anyone. (Its vault does
-	// not know it was removed: the removal travels under the new key.)
-	if err := founder.Expel(second.DeviceKey()); err != nil {
-		t.Fatalf("the removed founder's own vault: %v", err)
+	// The founder, removed, can no longer remove anyone: its own vault
+	// knows of its removal (the entry travels under the key it held) and
+	// refuses, and a removal it forges past that check changes nothing.
+	if err := founder.Expel(second.DeviceKey()); !errors.Is(err, ErrNotAdmin) {
+		t.Fatalf("the removed founder's own Expel: %v, want ErrNotAdmin", err)
+	}
+	_ = founder.view(func(txn *badger.Txn) error { target, _ = member(txn, second.DeviceKey()); return nil })
+	forged := *target
+	forged.Removed = true
+	err = founder.update("forge a removal", func(txn *badger.Txn) error {
+		return founder.writeSystem(txn, kindRoster, rosterEntry{Op: "remove", Member: forged}, founder.recipient)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	n := mustAdd(t, second, &record.Note{Text: "after the founder left"})
 	log.exchange(t, all...)

@@ -94,6 +94,7 @@ type Vault struct {
 	indexReady chan struct{}
 	search     *search.Batch
 	recipient  age.Recipient // the newest audience: new envelopes go to it
+	current    audience      // the audience of recipient
 	clock      *hlc.Clock
 	// locking is set by Close to stop a background index load.
 	locking atomic.Bool

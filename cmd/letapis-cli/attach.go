@@ -41,6 +41,7 @@ func cmdAttach(a *app, c *command, args []string) error {
 	fs.Var(&about, "about", "record `ID` the file is about")
 	mediaType := fs.String("type", "", "media `TYPE`, e.g. audio/ogg (default: guessed from the name and content)")
 	name := fs.String("name", "", "file `NAME` to record (default: the name of FILE; required with -)")
+	audience := fs.String("audience", "", "restricted audience `ID` that alone can read it (see 'audience list'; default: the whole team)")
 	pos, err := a.parse(c, fs, args, 1, 1)
 	if err != nil {
 		return err
@@ -78,7 +79,7 @@ func cmdAttach(a *app, c *command, args []string) error {
 			}
 			ids = append(ids, id)
 		}
-		rec, err := v.ImportAttachment(src, *name, *mediaType, ids)
+		rec, err := v.ImportAttachmentTo(src, *name, *mediaType, ids, strings.TrimSpace(*audience))
 		if err != nil {
 			return err
 		}

@@ -245,6 +245,7 @@ func testimonyFields(f *fields[record.Testimony]) {
 	f.refs("about", "about", "record `ID` of a person the testimony is about", toPerson, func(t *T) *[]string { return &t.About })
 	f.codes("violation", "violations", record.VocabIncidentType, "a violation it describes (`CODE`)", func(t *T) *[]string { return &t.Violations })
 	f.refs("attachment", "attachments", "record `ID` of an attachment (recording, scan)", toAttachment, func(t *T) *[]string { return &t.Attachments })
+	f.str("audience", "audience", "restricted audience `ID` that alone can read it (see 'audience list'; default: the whole team)", func(t *T) *string { return &t.Audience })
 	f.text("text", "text", "testimony", func(t *T) *string { return &t.Text })
 }
 
