@@ -135,7 +135,8 @@ func TestSyncPanelTwoDevicesThroughARealRelay(t *testing.T) {
 		t.Fatalf("after Ask to join: view %q, note %q", pb.view, pb.team.joinNote.Text)
 	}
 	safety := pb.team.safety.Text
-	if len(safety) != 35 || !strings.Contains(panelTexts(b), safety) {
+	// 35 digits in seven groups of five.
+	if len(safety) != 41 || !strings.Contains(panelTexts(b), safety) {
 		t.Fatalf("no safety number shown on B: %q", safety)
 	}
 	if !b.pumpUntil(func() bool { return !b.sync.running() && b.sync.stopped != nil }) {

@@ -72,7 +72,7 @@ func teamMembers(h *harness) teamView {
 	return tv
 }
 
-var safetyPattern = regexp.MustCompile(`^\d{5}( \d{5}){5}$`)
+var safetyPattern = regexp.MustCompile(`^\d{5}( \d{5}){6}$`)
 
 // formTeam founds a team on r with admin a and brings b in through
 // invite, join, comparison of safety numbers and approval.

@@ -93,9 +93,9 @@ func (c *InviteCode) validate() error {
 }
 
 // SafetyNumberDigits is how many decimal digits a safety number has:
-// 10^30 is about 2^99.7, so that a relay that swapped a key must find
-// another whose number matches by trying some 10^30 keys.
-const SafetyNumberDigits = 30
+// 10^35 is about 2^116, so that a relay that swapped a key must find
+// another whose number matches by trying some 10^35 keys.
+const SafetyNumberDigits = 35
 
 // SafetyNumber is the number an admin and a joining device both compute
 // and compare, by voice or in person, before the admin approves: it covers
@@ -105,7 +105,7 @@ const SafetyNumberDigits = 30
 func SafetyNumber(team string, admin ed25519.PublicKey, a *Applicant) string {
 	h := sha256.New()
 	for _, part := range [][]byte{
-		[]byte("letapis-safety-number/v2"), []byte(team), admin,
+		[]byte("letapis-safety-number/v3"), []byte(team), admin,
 		[]byte(a.Pseudonym), a.AuthKey, a.Device, []byte(a.Recipient),
 	} {
 		var n [4]byte
@@ -113,9 +113,9 @@ func SafetyNumber(team string, admin ed25519.PublicKey, a *Applicant) string {
 		h.Write(n[:])
 		h.Write(part)
 	}
-	// 128 bits of the hash, reduced modulo 10^30: the bias is below 2^-28.
+	// 192 bits of the hash, reduced modulo 10^35: the bias is below 2^-75.
 	sum := h.Sum(nil)
-	n := new(big.Int).SetBytes(sum[:16])
+	n := new(big.Int).SetBytes(sum[:24])
 	n.Mod(n, new(big.Int).Exp(big.NewInt(10), big.NewInt(SafetyNumberDigits), nil))
 	digits := fmt.Sprintf("%0*s", SafetyNumberDigits, n.String())
 	groups := make([]string, 0, SafetyNumberDigits/5)
