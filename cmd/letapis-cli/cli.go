@@ -228,11 +228,16 @@ it can be read.
 Usage:
   letapis-cli [global flags] COMMAND [flags] [arguments]
 `)
+	usage := func(c *command) string { return strings.TrimSpace(c.name + " " + c.args) }
+	width := 0
+	for _, c := range commands {
+		width = max(width, len(usage(c)))
+	}
 	for _, g := range groups {
 		fmt.Fprintf(w, "\n%s:\n", g)
 		for _, c := range commands {
 			if c.group == g {
-				fmt.Fprintf(w, "  %-26s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
+				fmt.Fprintf(w, "  %-*s %s\n", width, usage(c), c.summary)
 			}
 		}
 	}
