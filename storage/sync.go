@@ -56,6 +56,13 @@ const (
 	Pending
 	// Quarantined: it failed verification and was set aside with a reason.
 	Quarantined
+	// Held: a newer version of Letapis wrote it in a schema this build
+	// does not read; it is kept intact, not applied (see Vault.Held).
+	Held
+	// Dropped: it could not be verified or was rejected, and the vault
+	// already keeps as many such envelopes as it may (see caps.go); it was
+	// not kept.
+	Dropped
 )
 
 // Quarantine is an envelope that failed verification.
@@ -455,6 +462,10 @@ func (v *Vault) receive(in *incoming) (out Outcome, changedKeys bool, err error)
 		out, changedKeys, reject, err = v.receiveIn(txn, in, &rosterReads{})
 		return err
 	})
+	if err != nil && contentError(err) {
+		// Nothing of it was written: set it aside, on its own.
+		reject, err = err, nil
+	}
 	if err != nil {
 		return 0, false, fmt.Errorf("receive envelope: %w", err)
 	}
@@ -584,6 +595,13 @@ func (v *Vault) receiveIn(txn *badger.Txn, in *incoming, roster *rosterReads) (o
 		return Duplicate, false, nil, nil
 	}
 	in.open(v.identities())
+	if in.o != nil {
+		if _, _, ok := v.addressOf(in.o.Identity); !ok {
+			// Opened with keys of before a change: open it again.
+			in.o = nil
+			in.open(v.identities())
+		}
+	}
 	switch {
 	case in.undecryptable():
 		// A key we do not hold (yet), or a grant for another member.
@@ -593,10 +611,17 @@ func (v *Vault) receiveIn(txn *badger.Txn, in *incoming, roster *rosterReads) (o
 	}
 	out, changedKeys, pending, reject, err := v.verifyAndApply(txn, in.o, in.ct, roster)
 	switch {
+	case err == nil && errors.Is(reject, errNewer):
+		return Held, false, nil, setHeld(txn, in.id, in.ct, reject)
 	case err != nil || reject != nil:
 		return 0, false, reject, err
 	case pending:
 		return Pending, false, nil, txn.Set(key(pfxPending, in.id), in.ct)
+	}
+	if out == Applied {
+		if err := noteVersion2(txn, in.o); err != nil {
+			return 0, false, nil, err
+		}
 	}
 	return out, changedKeys, nil, txn.Delete(key(pfxPending, in.id))
 }
@@ -607,7 +632,7 @@ func (v *Vault) receiveIn(txn *badger.Txn, in *incoming, roster *rosterReads) (o
 // yet".
 func (v *Vault) verifyAndApply(txn *badger.Txn, o *envelope.Opened, ct []byte, roster *rosterReads) (out Outcome, changedKeys, pending bool, reject, err error) {
 	rev := &o.Revision
-	if rev.Kind == kindRoster || rev.Kind == kindKey || rev.Kind == kindAudience {
+	if isSystemKind(rev.Kind) {
 		// They may change what roster holds, even when rejected.
 		defer roster.forget()
 	}
@@ -642,6 +667,9 @@ func (v *Vault) verifyAndApply(txn *badger.Txn, o *envelope.Opened, ct []byte, r
 		if reject, err := checkHistory(txn, author, o.ID, rev.Seq); reject != nil || err != nil {
 			return 0, false, false, reject, err
 		}
+	}
+	if reject, err := v.checkReceived(txn, o, team, inTeam, author); reject != nil || err != nil {
+		return 0, false, false, reject, err
 	}
 
 	switch rev.Kind {
@@ -898,10 +926,13 @@ func (v *Vault) PurgeIfNeeded() error {
 
 // Quarantined lists the envelopes that failed verification, without their
 // ciphertext.
-func (v *Vault) Quarantined() ([]Quarantine, error) {
+func (v *Vault) Quarantined() ([]Quarantine, error) { return v.setAside(pfxQuarantine) }
+
+// setAside lists the envelopes kept under prefix, without their ciphertext.
+func (v *Vault) setAside(prefix string) ([]Quarantine, error) {
 	var qs []Quarantine
 	err := v.view(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxQuarantine), PrefetchValues: true})
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix), PrefetchValues: true})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
 			var q Quarantine
