@@ -102,3 +102,46 @@ func setHeld(txn *badger.Txn, id string, ct []byte, reason error) error {
 // Held lists the envelopes kept for a newer version of Letapis, without
 // their ciphertext: this build cannot apply them, a newer one will.
 func (v *Vault) Held() ([]Quarantine, error) { return v.setAside(pfxHeld) }
+
+// retryHeld receives again, once per unlock, the envelopes held for a
+// newer version: this build may be it. The caller holds v.mu.
+func (v *Vault) retryHeld() error {
+	if v.heldTried {
+		return nil
+	}
+	v.heldTried = true
+	var ins []*incoming
+	err := v.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxHeld), PrefetchValues: true})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var q Quarantine
+			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &q) }); err != nil {
+				return fmt.Errorf("%w: held envelope: %w", ErrDamaged, err)
+			}
+			ins = append(ins, &incoming{ct: q.CT, id: q.ID})
+		}
+		return nil
+	})
+	if err != nil || len(ins) == 0 {
+		return err
+	}
+	outs, changedKeys, err := v.receiveAll(ins)
+	if err != nil {
+		return err // what was not received is still held
+	}
+	err = v.db.Update(func(txn *badger.Txn) error {
+		for i, out := range outs {
+			if out != Held {
+				if err := txn.Delete(key(pfxHeld, ins[i].id)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err == nil && changedKeys {
+		err = v.retryPending()
+	}
+	return err
+}

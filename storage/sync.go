@@ -345,6 +345,10 @@ func (v *Vault) Receive(ct []byte) (Outcome, error) {
 	if err := v.writable(4 * int64(len(ct))); err != nil {
 		return 0, fmt.Errorf("receive envelope: %w", err)
 	}
+	defer v.forgetShelves()
+	if err := v.retryHeld(); err != nil {
+		return 0, fmt.Errorf("receive envelope: %w", err)
+	}
 	in := &incoming{ct: ct, id: envelope.IDOf(ct).String()}
 	out, changedKeys, err := v.receive(in)
 	if err == nil && changedKeys {
@@ -424,6 +428,10 @@ func (v *Vault) receiveBatch(ins []*incoming) (outs []Outcome, err error) {
 	if err := v.writable(4 * total); err != nil {
 		return nil, fmt.Errorf("receive envelopes: %w", err)
 	}
+	defer v.forgetShelves()
+	if err := v.retryHeld(); err != nil {
+		return nil, fmt.Errorf("receive envelopes: %w", err)
+	}
 	outs, changedKeys, err := v.receiveAll(ins)
 	if err == nil && changedKeys {
 		err = v.retryPending()
@@ -467,13 +475,19 @@ func (v *Vault) receive(in *incoming) (out Outcome, changedKeys bool, err error)
 		reject, err = err, nil
 	}
 	if err != nil {
+		v.forgetShelves()
 		return 0, false, fmt.Errorf("receive envelope: %w", err)
 	}
 	if reject != nil {
-		if err := v.quarantine(in.id, in.ct, reject); err != nil {
+		err := v.db.Update(func(txn *badger.Txn) error {
+			out, err = v.setAsideWithin(txn, in, reject, false)
+			return err
+		})
+		if err != nil {
+			v.forgetShelves()
 			return 0, false, err
 		}
-		return Quarantined, false, fmt.Errorf("%w: %w", ErrRejected, reject)
+		return out, false, fmt.Errorf("%w: %w", ErrRejected, reject)
 	}
 	return out, changedKeys, nil
 }
@@ -492,6 +506,7 @@ func (v *Vault) receiveAll(ins []*incoming) (outs []Outcome, changedKeys bool, e
 		rest := ins[len(outs):]
 		chunk, keys, err := v.receiveChunk(rest)
 		if err != nil {
+			v.forgetShelves() // they counted what the failed transaction kept
 			return v.receiveEach(rest, outs, changedKeys)
 		}
 		outs = append(outs, chunk...)
@@ -524,10 +539,9 @@ func (v *Vault) receiveChunk(ins []*incoming) (outs []Outcome, changedKeys bool,
 				return err
 			}
 			if reject != nil {
-				if err := setQuarantine(txn, in.id, in.ct, reject); err != nil {
+				if out, err = v.setAsideWithin(txn, in, reject, false); err != nil {
 					return err
 				}
-				out = Quarantined
 			}
 			outs, changedKeys = append(outs, out), keys
 			size += importCost(len(in.ct))
@@ -605,18 +619,21 @@ func (v *Vault) receiveIn(txn *badger.Txn, in *incoming, roster *rosterReads) (o
 	switch {
 	case in.undecryptable():
 		// A key we do not hold (yet), or a grant for another member.
-		return Pending, false, nil, txn.Set(key(pfxPending, in.id), in.ct)
+		out, err := v.setPending(txn, in, true)
+		return out, false, nil, err
 	case in.err != nil:
 		return 0, false, in.err, nil
 	}
 	out, changedKeys, pending, reject, err := v.verifyAndApply(txn, in.o, in.ct, roster)
 	switch {
 	case err == nil && errors.Is(reject, errNewer):
-		return Held, false, nil, setHeld(txn, in.id, in.ct, reject)
+		out, err := v.setAsideWithin(txn, in, reject, true)
+		return out, false, nil, err
 	case err != nil || reject != nil:
 		return 0, false, reject, err
 	case pending:
-		return Pending, false, nil, txn.Set(key(pfxPending, in.id), in.ct)
+		out, err := v.setPending(txn, in, false)
+		return out, false, nil, err
 	}
 	if out == Applied {
 		if err := noteVersion2(txn, in.o); err != nil {
@@ -889,11 +906,6 @@ func (v *Vault) retryPending() error {
 			return err
 		}
 	}
-}
-
-// quarantine sets an envelope aside with the reason it was rejected.
-func (v *Vault) quarantine(id string, ct []byte, reason error) error {
-	return v.db.Update(func(txn *badger.Txn) error { return setQuarantine(txn, id, ct, reason) })
 }
 
 // setQuarantine moves an envelope to the quarantine inside txn.

@@ -96,6 +96,11 @@ type Vault struct {
 	recipient  age.Recipient // the newest audience: new envelopes go to it
 	current    audience      // the audience of recipient
 	clock      *hlc.Clock
+	// shelf counts the pending and set-aside envelopes during a receive
+	// (caps.go); heldTried is set once the held envelopes were tried
+	// again (receivecheck.go).
+	shelf     *shelves
+	heldTried bool
 	// locking is set by Close to stop a background index load.
 	locking atomic.Bool
 }
