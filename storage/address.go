@@ -95,6 +95,8 @@ func (v *Vault) checkAddress(txn *badger.Txn, o *envelope.Opened, team *TeamStat
 	}
 	audience, epoch, ok := v.addressOf(o.Identity)
 	switch {
+	case rev.Audience == envelope.AudienceDevice && rev.Kind != kindKey:
+		return fmt.Errorf("a %s addressed to one device's own key: only key grants are", rev.Kind), nil
 	case !ok:
 		return errors.New("opened with a key this vault no longer holds"), nil
 	case rev.Audience != audience:
