@@ -84,25 +84,25 @@ func (v *Vault) checkAddress(txn *badger.Txn, o *envelope.Opened, team *TeamStat
 		if err != nil || !found || rev.Seq < first {
 			return nil, err
 		}
-		return fmt.Errorf("downgrade: written in the old envelope format by %s, which writes the new one since its revision %d", Fingerprint(rev.Author), first), nil
+		return because(ReasonDowngrade, fmt.Errorf("downgrade: written in the old envelope format by %s, which writes the new one since its revision %d", Fingerprint(rev.Author), first)), nil
 	}
 	if inTeam && rev.Team != team.Team {
 		// A founder's revisions from before its team existed name none.
 		preTeam := rev.Team == "" && author != nil && rev.Time.Compare(author.Added) < 0
 		if !preTeam {
-			return fmt.Errorf("addressed to another team (%q, this vault is in %q)", rev.Team, team.Team), nil
+			return because(ReasonOtherTeam, fmt.Errorf("addressed to another team (%q, this vault is in %q)", rev.Team, team.Team)), nil
 		}
 	}
 	audience, epoch, ok := v.addressOf(o.Identity)
 	switch {
 	case rev.Audience == envelope.AudienceDevice && rev.Kind != kindKey:
-		return fmt.Errorf("a %s addressed to one device's own key: only key grants are", rev.Kind), nil
+		return because(ReasonAddress, fmt.Errorf("a %s addressed to one device's own key: only key grants are", rev.Kind)), nil
 	case !ok:
-		return errors.New("opened with a key this vault no longer holds"), nil
+		return because(ReasonAddress, errors.New("opened with a key this vault no longer holds")), nil
 	case rev.Audience != audience:
-		return fmt.Errorf("addressed to %s but encrypted to %s", audienceName(rev.Audience), audienceName(audience)), nil
+		return because(ReasonAddress, fmt.Errorf("addressed to %s but encrypted to %s", audienceName(rev.Audience), audienceName(audience))), nil
 	case rev.Epoch != epoch:
-		return fmt.Errorf("addressed to epoch %d of %s but encrypted to its epoch %d", rev.Epoch, audienceName(audience), epoch), nil
+		return because(ReasonAddress, fmt.Errorf("addressed to epoch %d of %s but encrypted to its epoch %d", rev.Epoch, audienceName(audience), epoch)), nil
 	}
 	return nil, nil
 }

@@ -26,6 +26,40 @@ var knownSchema = record.SchemaVersion
 // errNewer marks the reason an envelope is held rather than quarantined.
 var errNewer = errors.New("written by a newer version of Letapis")
 
+// Reasons an envelope is set aside, as Quarantine.Code: a user interface
+// words each in the reader's language. Reasons without a code (a damaged
+// envelope, a bad signature, a removed author...) have only their text.
+const (
+	ReasonOtherTeam = "other-team" // names another team
+	ReasonAddress   = "address"    // names an audience or epoch other than the key that opened it
+	ReasonDowngrade = "downgrade"  // the old format from an author that writes the new one
+	ReasonBody      = "body"       // a body that does not validate
+	ReasonKind      = "kind"       // a kind this build does not know
+	ReasonIDs       = "ids"        // ids that are not ids
+	ReasonNewer     = "newer"      // held: a schema this build does not read
+)
+
+// problem is a reason to set an envelope aside, with its code.
+type problem struct {
+	code string
+	err  error
+}
+
+func (p *problem) Error() string { return p.err.Error() }
+func (p *problem) Unwrap() error { return p.err }
+
+// because gives err the reason code.
+func because(code string, err error) error { return &problem{code: code, err: err} }
+
+// codeOf returns the reason code of err, "" if it has none.
+func codeOf(err error) string {
+	var p *problem
+	if errors.As(err, &p) {
+		return p.code
+	}
+	return ""
+}
+
 // checkReceived checks a verified envelope before anything of it is
 // applied: its ids, kind, body and address (checkAddress). reject is why
 // it must be quarantined, or, wrapping errNewer, why it is held. author is
@@ -33,20 +67,20 @@ var errNewer = errors.New("written by a newer version of Letapis")
 func (v *Vault) checkReceived(txn *badger.Txn, o *envelope.Opened, team *TeamState, inTeam bool, author *Member) (reject, err error) {
 	rev := &o.Revision
 	if reject := checkIDs(rev); reject != nil {
-		return reject, nil
+		return because(ReasonIDs, reject), nil
 	}
 	if reject, err := v.checkAddress(txn, o, team, inTeam, author); reject != nil || err != nil {
 		return reject, err
 	}
 	if isSystemKind(rev.Kind) {
 		if rev.Schema > knownSchema {
-			return fmt.Errorf("%w: a %s entry of schema %d (this version reads %d); kept until this device is updated", errNewer, rev.Kind, rev.Schema, knownSchema), nil
+			return because(ReasonNewer, fmt.Errorf("%w: a %s entry of schema %d (this version reads %d); kept until this device is updated", errNewer, rev.Kind, rev.Schema, knownSchema)), nil
 		}
 		return nil, nil
 	}
 	k, err := record.ParseKind(rev.Kind)
 	if err != nil {
-		return fmt.Errorf("unknown kind %q", rev.Kind), nil
+		return because(ReasonKind, fmt.Errorf("unknown kind %q", rev.Kind)), nil
 	}
 	if rev.Op == envelope.OpDelete || rev.Schema > record.SchemaVersion {
 		// A delete's body is not a record; a newer record is kept intact
@@ -54,7 +88,7 @@ func (v *Vault) checkReceived(txn *badger.Txn, o *envelope.Opened, team *TeamSta
 		return nil, nil
 	}
 	if _, err := record.Decode(k, rev.Body); err != nil {
-		return fmt.Errorf("the %s it carries is not valid: %w", k, err), nil
+		return because(ReasonBody, fmt.Errorf("the %s it carries is not valid: %w", k, err)), nil
 	}
 	return nil, nil
 }
@@ -96,7 +130,7 @@ func setHeld(txn *badger.Txn, id string, ct []byte, reason error) error {
 	if err := txn.Delete(key(pfxPending, id)); err != nil {
 		return err
 	}
-	return setJSON(txn, key(pfxHeld, id), Quarantine{ID: id, Reason: reason.Error(), Received: time.Now().UTC(), CT: ct})
+	return setJSON(txn, key(pfxHeld, id), Quarantine{ID: id, Reason: reason.Error(), Code: codeOf(reason), Received: time.Now().UTC(), CT: ct})
 }
 
 // Held lists the envelopes kept for a newer version of Letapis, without

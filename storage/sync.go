@@ -67,8 +67,11 @@ const (
 
 // Quarantine is an envelope that failed verification.
 type Quarantine struct {
-	ID       string    `json:"id"`
-	Reason   string    `json:"reason"`
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+	// Code names the kind of reason (Reason... constants), "" for most
+	// reasons of before envelope format 2.
+	Code     string    `json:"code,omitempty"`
 	Received time.Time `json:"received"`
 	CT       []byte    `json:"ct,omitempty"`
 }
@@ -910,7 +913,7 @@ func (v *Vault) retryPending() error {
 
 // setQuarantine moves an envelope to the quarantine inside txn.
 func setQuarantine(txn *badger.Txn, id string, ct []byte, reason error) error {
-	q := Quarantine{ID: id, Reason: reason.Error(), Received: time.Now().UTC(), CT: ct}
+	q := Quarantine{ID: id, Reason: reason.Error(), Code: codeOf(reason), Received: time.Now().UTC(), CT: ct}
 	if err := txn.Delete(key(pfxPending, id)); err != nil {
 		return err
 	}

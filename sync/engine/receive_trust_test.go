@@ -2,37 +2,28 @@ package engine
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"filippo.io/age"
-	"github.com/dgraph-io/badger/v4"
 
+	"github.com/letapis/letapis/internal/hostile"
 	"github.com/letapis/letapis/storage"
 	"github.com/letapis/letapis/storage/envelope"
 	"github.com/letapis/letapis/storage/hlc"
-	"github.com/letapis/letapis/storage/keyfile"
 	"github.com/letapis/letapis/storage/record"
 )
 
-// seized is what a hostile member holds once it has its own laptop's
-// keys out of the vault (or a seizure forced its passphrase): its signing
-// key, its team, and the team's audience keys by epoch. With them it can
-// sign and encrypt anything the code of an honest device never would.
+// seized is a member whose keys are out of its vault, with its engine's
+// credentials at the relay.
 type seized struct {
-	d         *device
-	signer    ed25519.PrivateKey
-	team      string
-	audiences map[uint64]age.Identity
-	seq       uint64
+	*hostile.Member
+	d *device
 }
 
 // seize closes d's vault and reads its keys from its files, as someone
@@ -40,84 +31,20 @@ type seized struct {
 // relay with d's credentials.
 func seize(t *testing.T, d *device) *seized {
 	t.Helper()
-	dir := d.v.Dir()
 	if err := d.v.Close(); err != nil {
 		t.Fatal(err)
 	}
-	file, err := os.ReadFile(filepath.Join(dir, "key.age"))
+	m, err := hostile.Seize(d.v.Dir(), "test passphrase")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sec, err := keyfile.Decode(file, "test passphrase")
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := filepath.Join(dir, "db", strconv.FormatUint(sec.StoreGeneration, 10))
-	db, err := badger.Open(badger.DefaultOptions(store).WithEncryptionKey(sec.StoreKey).WithIndexCacheSize(1 << 20).WithLogger(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	s := &seized{d: d, signer: sec.Signer(), audiences: map[uint64]age.Identity{}, seq: 1 << 20}
-	err = db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get([]byte("team/state"))
-		if err != nil {
-			return err
-		}
-		var st storage.TeamState
-		if err := item.Value(func(b []byte) error { return json.Unmarshal(b, &st) }); err != nil {
-			return err
-		}
-		s.team = st.Team
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("aud/"), PrefetchValues: true})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			var a struct {
-				Epoch    uint64 `json:"epoch"`
-				Identity string `json:"identity"`
-			}
-			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &a) }); err != nil {
-				return err
-			}
-			id, err := age.ParseHybridIdentity(a.Identity)
-			if err != nil {
-				return err
-			}
-			s.audiences[a.Epoch] = id
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// newest returns the newest team epoch the seized vault holds.
-func (s *seized) newest() uint64 {
-	var e uint64
-	for k := range s.audiences {
-		e = max(e, k)
-	}
-	return e
-}
-
-// note is a new note revision by the seized member, addressed to the team
-// key's newest epoch, with its next (forged) sequence number.
-func (s *seized) note(body string) envelope.Revision {
-	s.seq++
-	return envelope.Revision{Team: s.team, Record: storage.NewID(), ID: storage.NewID(),
-		Author: s.signer.Public().(ed25519.PublicKey), Seq: s.seq, Time: hlc.Timestamp{Wall: time.Now().UnixMilli()},
-		Kind: "note", Schema: 1, Op: envelope.OpPut, Body: json.RawMessage(body), Epoch: s.newest()}
+	return &seized{Member: m, d: d}
 }
 
 // seal signs rev and encrypts it to to (the newest team key if nil).
 func (s *seized) seal(t *testing.T, rev envelope.Revision, to age.Recipient) []byte {
 	t.Helper()
-	if to == nil {
-		to = s.audiences[s.newest()].(*age.HybridIdentity).Recipient()
-	}
-	ct, _, err := envelope.Seal(rev, s.signer, to)
+	ct, err := s.Seal(rev, to)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,9 +101,9 @@ func TestSignedGarbageCannotHaltReceive(t *testing.T) {
 	admin, other := ds[0], ds[2]
 	m := seize(t, ds[1])
 
-	unknown := m.note(`{"text":"a spell"}`)
+	unknown := m.Note(`{"text":"a spell"}`)
 	unknown.Kind = "spell"
-	m.send(t, m.seal(t, m.note(`{"text":7,"extra":"field"}`), nil), m.seal(t, unknown, nil))
+	m.send(t, m.seal(t, m.Note(`{"text":7,"extra":"field"}`), nil), m.seal(t, unknown, nil))
 
 	if err := admin.v.RotateTeamKey(); err != nil {
 		t.Fatal(err)
@@ -201,13 +128,13 @@ func TestMisaddressedEnvelopesAreQuarantined(t *testing.T) {
 	admin, other := ds[0], ds[2]
 	m := seize(t, ds[1])
 
-	otherTeam := m.note(`{"text":"for another team"}`)
+	otherTeam := m.Note(`{"text":"for another team"}`)
 	otherTeam.Team = storage.NewID()
-	wrongEpoch := m.note(`{"text":"for a later epoch"}`)
-	wrongEpoch.Epoch = m.newest() + 5
-	restricted := m.note(`{"text":"for the lawyers"}`)
+	wrongEpoch := m.Note(`{"text":"for a later epoch"}`)
+	wrongEpoch.Epoch = m.Newest() + 5
+	restricted := m.Note(`{"text":"for the lawyers"}`)
 	restricted.Audience = storage.NewID()
-	device := m.note(`{"text":"for one device"}`)
+	device := m.Note(`{"text":"for one device"}`)
 	device.Audience, device.Epoch = envelope.AudienceDevice, 0
 	to, err := age.ParseHybridRecipient(other.v.Recipient())
 	if err != nil {
@@ -216,7 +143,7 @@ func TestMisaddressedEnvelopesAreQuarantined(t *testing.T) {
 	m.send(t, m.seal(t, otherTeam, nil), m.seal(t, wrongEpoch, nil), m.seal(t, restricted, nil), m.seal(t, device, to))
 
 	syncAll(t, admin, other)
-	wantQuarantined(t, other, "addressed to another team", "addressed to epoch "+strconv.FormatUint(m.newest()+5, 10),
+	wantQuarantined(t, other, "addressed to another team", "addressed to epoch "+strconv.FormatUint(m.Newest()+5, 10),
 		"addressed to restricted audience "+restricted.Audience, "note addressed to one device's own key")
 	wantQuarantined(t, admin, "addressed to another team", "addressed to epoch", "addressed to restricted audience")
 	for _, rev := range []envelope.Revision{otherTeam, wrongEpoch, restricted, device} {
@@ -238,15 +165,15 @@ func TestVersion1AfterVersion2IsADowngrade(t *testing.T) {
 	syncAll(t, admin, member, other)
 	m, old := seize(t, member), seize(t, ds[3])
 
-	downgrade := m.note(`{"text":"in the old format"}`)
+	downgrade := m.Note(`{"text":"in the old format"}`)
 	downgrade.Epoch = 0
-	oldBuild := old.note(`{"text":"from a device not updated yet"}`)
+	oldBuild := old.Note(`{"text":"from a device not updated yet"}`)
 	oldBuild.Epoch = 0
 	for _, s := range []struct {
 		by  *seized
 		rev envelope.Revision
 	}{{m, downgrade}, {old, oldBuild}} {
-		ct, _, err := envelope.SealVersion1(s.rev, s.by.signer, s.by.audiences[s.by.newest()].(*age.HybridIdentity).Recipient())
+		ct, err := s.by.SealVersion1(s.rev)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -254,7 +181,7 @@ func TestVersion1AfterVersion2IsADowngrade(t *testing.T) {
 	}
 	syncAll(t, admin, other)
 	for _, d := range []*device{admin, other} {
-		wantQuarantined(t, d, "downgrade: written in the old envelope format by "+storage.Fingerprint(m.signer.Public().(ed25519.PublicKey)))
+		wantQuarantined(t, d, "downgrade: written in the old envelope format by "+storage.Fingerprint(m.Device()))
 		if _, err := d.v.Get(oldBuild.Record); err != nil {
 			t.Fatalf("the old device's note was not applied: %v", err)
 		}
@@ -278,7 +205,7 @@ func TestFarFutureClockDoesNotDragTheTeam(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	edit := m.note(`{"text":"from year 292278994"}`)
+	edit := m.Note(`{"text":"from year 292278994"}`)
 	edit.Record, edit.Parents = shared.ID, cur.Heads
 	edit.Time = hlc.Timestamp{Wall: math.MaxInt64 - 1, Logical: math.MaxUint32}
 	m.send(t, m.seal(t, edit, nil))
@@ -318,7 +245,7 @@ func TestFarFutureClockDoesNotDragTheTeam(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, h := range hist {
-			if h.Author == hex.EncodeToString(m.signer.Public().(ed25519.PublicKey)) {
+			if h.Author == hex.EncodeToString(m.Device()) {
 				continue
 			}
 			if ahead := h.Time.Time().Sub(now); ahead > time.Minute {
