@@ -1,8 +1,6 @@
 package app
 
 import (
-	"slices"
-
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
@@ -23,20 +21,12 @@ type setAsideFacts struct {
 // readSetAside reads what the vault set aside.
 func readSetAside(v *storage.Vault) (setAsideFacts, error) {
 	var f setAsideFacts
-	q, err := v.Quarantined()
-	if err != nil {
+	var err error
+	if f.list, err = v.SetAsideEnvelopes(); err != nil {
 		return f, err
 	}
-	held, err := v.Held()
-	if err != nil {
-		return f, err
-	}
-	if f.counts, err = v.SetAside(); err != nil {
-		return f, err
-	}
-	f.list = append(q, held...)
-	slices.SortStableFunc(f.list, func(x, y storage.Quarantine) int { return x.Received.Compare(y.Received) })
-	return f, nil
+	f.counts, err = v.SetAside()
+	return f, err
 }
 
 // setAsideCard lists the set-aside envelopes with their reasons.
@@ -56,7 +46,7 @@ func (p *syncPanel) showSetAside() {
 			break
 		}
 		state := u.T("Quarantined")
-		if q.Code == storage.ReasonNewer {
+		if q.Held {
 			state = u.T("Held")
 		}
 		head := paragraph(state + " · " + clockTime(q.Received) + " · " + u.reasonText(q.Code))

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -130,12 +131,28 @@ func setHeld(txn *badger.Txn, id string, ct []byte, reason error) error {
 	if err := txn.Delete(key(pfxPending, id)); err != nil {
 		return err
 	}
-	return setJSON(txn, key(pfxHeld, id), Quarantine{ID: id, Reason: reason.Error(), Code: codeOf(reason), Received: time.Now().UTC(), CT: ct})
+	return setJSON(txn, key(pfxHeld, id), Quarantine{ID: id, Reason: reason.Error(), Code: codeOf(reason), Held: true, Received: time.Now().UTC(), CT: ct})
 }
 
 // Held lists the envelopes kept for a newer version of Letapis, without
 // their ciphertext: this build cannot apply them, a newer one will.
 func (v *Vault) Held() ([]Quarantine, error) { return v.setAside(pfxHeld) }
+
+// SetAsideEnvelopes lists the quarantined and the held envelopes together,
+// oldest first, without their ciphertext.
+func (v *Vault) SetAsideEnvelopes() ([]Quarantine, error) {
+	qs, err := v.Quarantined()
+	if err != nil {
+		return nil, err
+	}
+	held, err := v.Held()
+	if err != nil {
+		return nil, err
+	}
+	qs = append(qs, held...)
+	slices.SortStableFunc(qs, func(x, y Quarantine) int { return x.Received.Compare(y.Received) })
+	return qs, nil
+}
 
 // retryHeld receives again, once per unlock, the envelopes held for a
 // newer version: this build may be it. The caller holds v.mu.

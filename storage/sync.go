@@ -60,8 +60,8 @@ const (
 	// does not read; it is kept intact, not applied (see Vault.Held).
 	Held
 	// Dropped: it could not be verified or was rejected, and the vault
-	// already keeps as many such envelopes as it may (see caps.go); it was
-	// not kept.
+	// already keeps as many such envelopes as it may (see Vault.SetAside);
+	// it was not kept.
 	Dropped
 )
 
@@ -71,7 +71,10 @@ type Quarantine struct {
 	Reason string `json:"reason"`
 	// Code names the kind of reason (Reason... constants), "" for most
 	// reasons of before envelope format 2.
-	Code     string    `json:"code,omitempty"`
+	Code string `json:"code,omitempty"`
+	// Held is set on an envelope held for a newer version (Vault.Held)
+	// rather than quarantined.
+	Held     bool      `json:"held,omitempty"`
 	Received time.Time `json:"received"`
 	CT       []byte    `json:"ct,omitempty"`
 }

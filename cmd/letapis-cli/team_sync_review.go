@@ -292,21 +292,16 @@ type setAsideView struct {
 
 // setAsideViews lists the quarantined and held envelopes, oldest first.
 func setAsideViews(v *storage.Vault) ([]setAsideView, error) {
-	qs, err := v.Quarantined()
+	qs, err := v.SetAsideEnvelopes()
 	if err != nil {
 		return nil, err
 	}
-	held, err := v.Held()
-	if err != nil {
-		return nil, err
+	out := make([]setAsideView, len(qs))
+	for i, q := range qs {
+		out[i] = setAsideView{q, "quarantined"}
+		if q.Held {
+			out[i].State = "held"
+		}
 	}
-	out := []setAsideView{}
-	for _, q := range qs {
-		out = append(out, setAsideView{q, "quarantined"})
-	}
-	for _, q := range held {
-		out = append(out, setAsideView{q, "held"})
-	}
-	slices.SortStableFunc(out, func(x, y setAsideView) int { return x.Received.Compare(y.Received) })
 	return out, nil
 }
