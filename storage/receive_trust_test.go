@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -193,5 +194,70 @@ func TestNewerSchemaIsKeptNotLost(t *testing.T) {
 	ms, _ := b.Members()
 	if !slices.ContainsFunc(ms, func(m Member) bool { return m.Device.Equal(newcomer.DeviceKey()) }) {
 		t.Fatal("the updated device did not apply the held entry")
+	}
+}
+
+// TestFoundersRecordsFromBeforeTheTeamStillReachIt: records a vault wrote
+// on its own name no team; once it founds one they reach every member.
+// Another member cannot pass a new envelope off as such history: it is
+// addressed to no team, and written after its author joined.
+func TestFoundersRecordsFromBeforeTheTeamStillReachIt(t *testing.T) {
+	founder := newVault(t)
+	early := mustAdd(t, founder, &record.Note{Text: "written before the team"})
+	if _, err := founder.CreateTeam(NewID(), "https://relay.invalid", ""); err != nil {
+		t.Fatal(err)
+	}
+	member := newVault(t)
+	st, err := member.PrepareJoin(teamOf(t, founder), "https://relay.invalid", "", founder.DeviceKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := founder.Admit(member.DeviceKey(), member.Recipient(), st.Pseudonym, RoleMember); err != nil {
+		t.Fatal(err)
+	}
+	log := &fakeLog{}
+	log.exchange(t, founder, member)
+	if _, err := member.Get(early.ID); err != nil {
+		t.Fatalf("the founder's record from before the team: %v", err)
+	}
+
+	var ct []byte
+	err = member.db.View(func(txn *badger.Txn) error {
+		rev, err := member.newRevision(txn, NewID(), record.KindNote, envelope.OpPut, []byte(`{"text":"posing as history"}`), nil)
+		if err != nil {
+			return err
+		}
+		rev.Team = ""
+		ct, _, err = member.teamAddress().seal(rev, member.signer)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := founder.Receive(ct); !errors.Is(err, ErrRejected) || !strings.Contains(err.Error(), `addressed to another team ("", this vault is in`) {
+		t.Fatalf("a member's new envelope naming no team: %v, want it quarantined", err)
+	}
+}
+
+// TestDraggedClockRecoversAtUnlock: a vault whose clock a remote time
+// dragged to year 292278994 (before remote times were bounded) starts
+// again from the wall clock when it is unlocked; what it writes next is
+// stamped now.
+func TestDraggedClockRecoversAtUnlock(t *testing.T) {
+	v := newVault(t)
+	err := v.db.Update(func(txn *badger.Txn) error {
+		return setJSON(txn, []byte(keyClock), hlc.Timestamp{Wall: math.MaxInt64 - 1, Logical: math.MaxUint32})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v = reopen(t, v)
+	n := mustAdd(t, v, &record.Note{Text: "after the recovery"})
+	if ahead := n.Updated.Time().Sub(time.Now()); ahead > time.Minute {
+		t.Fatalf("a record written after unlock is stamped %v, %v ahead", n.Updated, ahead)
+	}
+	v = reopen(t, v)
+	if last, _ := v.loadClock(); last.Wall > time.Now().Add(time.Minute).UnixMilli() {
+		t.Fatalf("the saved clock is still %v", last)
 	}
 }
