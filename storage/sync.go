@@ -340,10 +340,13 @@ func (v *Vault) MissingEnvelopes(ids []string) ([]string, error) {
 // Receive verifies an envelope from the relay (or an import) and stores it.
 // It is decrypted and verified completely first. An envelope that fails
 // (damaged, truncated, a signature that does not verify, written by a
-// removed member after its removal, a reused sequence number) is
-// quarantined with its reason and an error wrapping ErrRejected is
-// returned; nothing of it is applied. One that cannot be verified yet is
-// kept as Pending and retried when keys or the roster change.
+// removed member after its removal, a reused sequence number, addressed
+// to another team or key, a downgrade to envelope format 1, an unknown
+// kind, an invalid body; see checkReceived) is quarantined with its
+// reason and an error wrapping ErrRejected is returned; nothing of it is
+// applied. One that cannot be verified yet is kept as Pending and retried
+// when keys or the roster change; a system entry of a newer schema is
+// Held. Beyond the caps on what is kept so (Vault.SetAside) it is Dropped.
 func (v *Vault) Receive(ct []byte) (Outcome, error) {
 	v.waitIndex()
 	v.mu.Lock()
