@@ -804,3 +804,52 @@ func TestParseID(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenSaysWhichIdentityOpenedIt: of several identities, Opened names
+// the one that decrypted the envelope, with the audience and epoch its
+// author signed, so that a receiver can compare the two.
+func TestOpenSaysWhichIdentityOpenedIt(t *testing.T) {
+	key := testKey(1)
+	var ids []age.Identity
+	var rcpts []age.Recipient
+	for range 3 {
+		id, rcpt := identityKinds[0].new(t)
+		ids, rcpts = append(ids, id), append(rcpts, rcpt)
+	}
+	for i := range ids {
+		rev := testRevision(key)
+		rev.Audience, rev.Epoch = "aud-0001", uint64(i+1)
+		ct, _, err := Seal(rev, key, rcpts[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := Open(ct, ids...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Identity != ids[i] || o.Version != Version || o.Revision.Audience != "aud-0001" || o.Revision.Epoch != uint64(i+1) {
+			t.Errorf("sealed to identity %d: opened by %v (identity %d is %v), version %d, audience %q epoch %d",
+				i, o.Identity, i, ids[i], o.Version, o.Revision.Audience, o.Revision.Epoch)
+		}
+	}
+}
+
+// TestVersion1SignsNoAddress: format 1 cannot carry an audience or epoch,
+// and a format 1 message that names one is read without it: nothing in
+// format 1 was meant as an address.
+func TestVersion1SignsNoAddress(t *testing.T) {
+	key := testKey(1)
+	id, rcpt := identityKinds[0].new(t)
+	rev := testRevision(key)
+	rev.Epoch = 3
+	if _, _, err := SealVersion1(rev, key, rcpt); err == nil {
+		t.Fatal("SealVersion1 wrote an epoch")
+	}
+	o, err := Open(encrypt(t, sealPlainVersion1(t, rev, key), rcpt), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Version != Version1 || o.Revision.Epoch != 0 || o.Revision.Audience != "" {
+		t.Fatalf("format 1 read as version %d, audience %q, epoch %d", o.Version, o.Revision.Audience, o.Revision.Epoch)
+	}
+}
