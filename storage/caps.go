@@ -141,10 +141,12 @@ func dropOldestUndecryptable(txn *badger.Txn, s *shelf) (made bool, err error) {
 // setAsideWithin quarantines (or, when held, holds) an envelope inside
 // txn, within the cap.
 func (v *Vault) setAsideWithin(txn *badger.Txn, in *incoming, reason error, held bool) (Outcome, error) {
+	prefix, out, set := pfxQuarantine, Quarantined, setQuarantine
 	if held {
-		if _, err := txn.Get(key(pfxHeld, in.id)); err == nil {
-			return Held, setHeld(txn, in.id, in.ct, reason) // held already
-		}
+		prefix, out, set = pfxHeld, Held, setHeld
+	}
+	if _, err := txn.Get(key(prefix, in.id)); err == nil {
+		return out, set(txn, in.id, in.ct, reason) // set aside already: counted
 	}
 	s := v.shelves(txn)
 	if s.setAside.full(len(in.ct)) {
@@ -154,10 +156,7 @@ func (v *Vault) setAsideWithin(txn *badger.Txn, in *incoming, reason error, held
 		return Dropped, noteDropped(txn)
 	}
 	s.setAside.n, s.setAside.bytes = s.setAside.n+1, s.setAside.bytes+int64(len(in.ct))
-	if held {
-		return Held, setHeld(txn, in.id, in.ct, reason)
-	}
-	return Quarantined, setQuarantine(txn, in.id, in.ct, reason)
+	return out, set(txn, in.id, in.ct, reason)
 }
 
 // dropped is what keyDropped holds.

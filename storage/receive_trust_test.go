@@ -118,6 +118,10 @@ func TestFloodOfUndecryptableEnvelopesStaysWithinTheCap(t *testing.T) {
 	if want := append(slices.Repeat([]Outcome{Quarantined}, 20), slices.Repeat([]Outcome{Dropped}, 5)...); !slices.Equal(outs, want) {
 		t.Fatalf("25 forged envelopes: %v, want 20 quarantined and 5 dropped", outs)
 	}
+	// A relay replaying them changes nothing.
+	if outs, err = b.ReceiveBatch(forged[:20]); err != nil || !slices.Equal(outs, slices.Repeat([]Outcome{Quarantined}, 20)) {
+		t.Fatalf("the quarantined envelopes again: %v, %v", outs, err)
+	}
 	s, err := b.SetAside()
 	if err != nil || s.Pending != 20 || s.Quarantined != 20 || s.Dropped != 16 {
 		t.Fatalf("SetAside = %+v, %v; want 20 pending, 20 quarantined, 16 dropped", s, err)
