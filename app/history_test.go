@@ -36,10 +36,11 @@ func teamOfTwo(t *testing.T, dir string) (admin, member *storage.Vault, sync fun
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { member.Close() })
-	if _, err := admin.CreateTeam(storage.NewID(), "https://relay.invalid", ""); err != nil {
+	team := storage.NewID()
+	if _, err := admin.CreateTeam(team, "https://relay.invalid", ""); err != nil {
 		t.Fatal(err)
 	}
-	st, err := member.PrepareJoin(storage.NewID(), "https://relay.invalid", "", admin.DeviceKey())
+	st, err := member.PrepareJoin(team, "https://relay.invalid", "", admin.DeviceKey())
 	if err != nil {
 		t.Fatal(err)
 	}

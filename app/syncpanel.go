@@ -54,6 +54,7 @@ type syncPanel struct {
 	quarantined  *widget.Label
 	syncNow      *widget.Button
 	conflictList *fyne.Container
+	setAsideList *fyne.Container
 
 	team *teamPanel
 	// content is the tab's content.
@@ -72,6 +73,7 @@ type syncFacts struct {
 	filesUp     int
 	filesIn     int
 	quarantined int
+	setAside    setAsideFacts
 	// conflicts are the records in conflict, when they were listed.
 	conflicts     []storage.Summary
 	conflictsRead bool
@@ -99,6 +101,7 @@ func newSyncPanel(u *UI) *syncPanel {
 	p.quarantined.Hide()
 	p.syncNow = u.button(u.T("Sync now"), theme.ViewRefreshIcon(), u.kickSync)
 	p.conflictList = container.NewVBox()
+	p.setAsideList = container.NewVBox()
 	p.team = newTeamPanel(u, p)
 	p.body = container.NewVBox()
 	p.content = container.NewVScroll(container.NewPadded(p.body))
@@ -198,6 +201,9 @@ func readSyncFacts(v *storage.Vault, conflicts bool) (*syncFacts, error) {
 		return nil, err
 	}
 	f.filesUp, f.filesIn, f.quarantined = len(up), len(in), len(q)
+	if f.setAside, err = readSetAside(v); err != nil {
+		return nil, err
+	}
 	if conflicts {
 		f.conflictsRead = true
 		err = v.List("", func(s storage.Summary) bool {
@@ -239,7 +245,7 @@ func (p *syncPanel) show() {
 		case "joining":
 			p.body.Objects = []fyne.CanvasObject{title, p.team.waitingCard(), p.statusCard(), p.connectionCard()}
 		default:
-			p.body.Objects = []fyne.CanvasObject{title, p.statusCard(), p.conflictCard(), p.team.aboutCard(), p.connectionCard(), p.team.rosterCard()}
+			p.body.Objects = []fyne.CanvasObject{title, p.statusCard(), p.conflictCard(), p.setAsideCard(), p.team.aboutCard(), p.connectionCard(), p.team.rosterCard()}
 			if f.admin {
 				p.body.Objects = append(p.body.Objects, p.team.inviteCard(), p.team.applicantsCard())
 				p.team.loadApplicants()
@@ -249,6 +255,7 @@ func (p *syncPanel) show() {
 	}
 	p.team.show(f)
 	p.showConflicts()
+	p.showSetAside()
 	p.showEngine()
 }
 

@@ -66,6 +66,12 @@ func syncUI(t *testing.T) *UI {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "vault")
 	makeVault(t, dir)
+	return syncUIOn(t, dir)
+}
+
+// syncUIOn is syncUI over the vault in dir.
+func syncUIOn(t *testing.T, dir string) *UI {
+	t.Helper()
 	u, _ := newTestUI(t, Config{VaultDir: dir, engineConfig: fastSync})
 	unlockWith(t, u, testPass)
 	if u.Locked() || u.main == nil || u.main.sync.facts == nil {

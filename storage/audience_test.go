@@ -24,7 +24,7 @@ func plantGrant(t *testing.T, v *Vault, g keyGrant, to ...*Vault) {
 		for _, d := range to {
 			g.To = d.DeviceKey()
 			r, _ := age.ParseHybridRecipient(d.Recipient())
-			if err := v.writeSystem(txn, kindKey, g, r); err != nil {
+			if err := v.writeSystem(txn, kindKey, g, deviceAddress(r)); err != nil {
 				return err
 			}
 		}
@@ -109,7 +109,7 @@ func TestAdminsPlantedKeyIsUselessOnceRemoved(t *testing.T) {
 	log, vs := newTeam(t, 2)
 	a, c := vs[0], vs[1]
 	b := newVault(t)
-	st, err := b.PrepareJoin(NewID(), "https://relay.invalid", "", a.DeviceKey())
+	st, err := b.PrepareJoin(teamOf(t, a), "https://relay.invalid", "", a.DeviceKey())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestAdminsPlantedKeyIsUselessOnceRemoved(t *testing.T) {
 	plantGrant(t, b, keyGrant{Audiences: []audience{*planted}}, a, c)
 	jump, _ := newAudience(1<<40 + 1)
 	err = b.update("plant", func(txn *badger.Txn) error {
-		return b.writeSystem(txn, kindRoster, rosterEntry{Op: "rotate", Epoch: &epochCommit{Epoch: jump.Epoch, Commit: commitOf(jump.id)}}, b.recipient)
+		return b.writeSystem(txn, kindRoster, rosterEntry{Op: "rotate", Epoch: &epochCommit{Epoch: jump.Epoch, Commit: commitOf(jump.id)}}, b.teamAddress())
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +187,7 @@ func TestRotateTeamKeyStartsANewEpochForEveryone(t *testing.T) {
 	}
 	// A device that joins now starts from the roster's epochs.
 	d := newVault(t)
-	st, _ := d.PrepareJoin(NewID(), "https://relay.invalid", "", a.DeviceKey())
+	st, _ := d.PrepareJoin(teamOf(t, a), "https://relay.invalid", "", a.DeviceKey())
 	if err := a.Admit(d.DeviceKey(), d.Recipient(), st.Pseudonym, RoleMember); err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func TestInviterCannotFeedAJoinerAnEpochItsRosterLacks(t *testing.T) {
 	log, vs := newTeam(t, 1)
 	a := vs[0]
 	d := newVault(t)
-	if _, err := d.PrepareJoin(NewID(), "https://relay.invalid", "", a.DeviceKey()); err != nil {
+	if _, err := d.PrepareJoin(teamOf(t, a), "https://relay.invalid", "", a.DeviceKey()); err != nil {
 		t.Fatal(err)
 	}
 	planted, _ := newAudience(1 << 40)
@@ -212,7 +212,7 @@ func TestInviterCannotFeedAJoinerAnEpochItsRosterLacks(t *testing.T) {
 		epochs, _ := teamEpochs(txn)
 		roster, _ := members(txn)
 		r, _ := age.ParseHybridRecipient(d.Recipient())
-		return a.writeSystem(txn, kindKey, keyGrant{To: d.DeviceKey(), Audiences: append(a.audiences, *planted), Roster: roster, Epochs: epochs}, r)
+		return a.writeSystem(txn, kindKey, keyGrant{To: d.DeviceKey(), Audiences: append(a.audiences, *planted), Roster: roster, Epochs: epochs}, deviceAddress(r))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -245,7 +245,7 @@ func TestPlainMemberCannotGrantOrRewriteARestrictedAudience(t *testing.T) {
 	rewrite := audienceRecord{ID: lawyers, Name: "lawyers", Creator: a.DeviceKey(), Nonce: a.restricted[lawyers].Nonce,
 		Members: []ed25519.PublicKey{a.DeviceKey(), b.DeviceKey(), c.DeviceKey()}, Epochs: a.restricted[lawyers].Epochs}
 	err = b.update("plant", func(txn *badger.Txn) error {
-		return b.writeSystem(txn, kindAudience, rewrite, b.recipient)
+		return b.writeSystem(txn, kindAudience, rewrite, b.teamAddress())
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -253,7 +253,7 @@ func TestPlainMemberCannotGrantOrRewriteARestrictedAudience(t *testing.T) {
 	forged := rewrite
 	forged.Creator = c.DeviceKey()
 	err = c.update("plant", func(txn *badger.Txn) error {
-		return c.writeSystem(txn, kindAudience, forged, c.recipient)
+		return c.writeSystem(txn, kindAudience, forged, c.teamAddress())
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -387,7 +387,7 @@ func TestRemovedMemberCannotBackfillBelowItsCutOff(t *testing.T) {
 	// A device that joins later gets the fixed history with its grant,
 	// before it reads the removal entry in the log.
 	e := newVault(t)
-	st, _ := e.PrepareJoin(NewID(), "https://relay.invalid", "", a.DeviceKey())
+	st, _ := e.PrepareJoin(teamOf(t, a), "https://relay.invalid", "", a.DeviceKey())
 	if err := a.Admit(e.DeviceKey(), e.Recipient(), st.Pseudonym, RoleMember); err != nil {
 		t.Fatal(err)
 	}
@@ -481,6 +481,12 @@ func TestLegacyTeamVaultOpensAndKeepsItsRecords(t *testing.T) {
 		return unlock(t, dir)
 	}
 	a, b := open("a"), open("b")
+	// The helper that made these vaults gave each joiner a team id of its
+	// own, which no invite code can: the team is named in every envelope
+	// now (format 2), so B takes A's, as it would have from an invite.
+	if err := b.changeTeam("fix the test team id", func(st *TeamState) { st.Team = teamOf(t, a) }); err != nil {
+		t.Fatal(err)
+	}
 	for _, v := range []*Vault{a, b} {
 		for _, k := range []string{"note", "testimony", "note2"} {
 			if _, err := v.Get(ids[k]); err != nil {

@@ -92,7 +92,7 @@ func TestKeyGrantsDoNotTellTheTeamSize(t *testing.T) {
 		vs := []*Vault{admin}
 		for range n - 1 {
 			m := newVault(t)
-			st, err := m.PrepareJoin(NewID(), "https://relay.invalid", "", admin.DeviceKey())
+			st, err := m.PrepareJoin(teamOf(t, admin), "https://relay.invalid", "", admin.DeviceKey())
 			if err != nil {
 				t.Fatal(err)
 			}

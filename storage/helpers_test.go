@@ -77,3 +77,13 @@ func testSecrets(t testing.TB, dir string) *keyfile.Secrets {
 	}
 	return s
 }
+
+// teamOf returns the id of v's team, for a vault that joins it.
+func teamOf(t *testing.T, v *Vault) string {
+	t.Helper()
+	st, err := v.Team()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Team
+}

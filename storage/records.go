@@ -202,10 +202,14 @@ func (v *Vault) unsentRevisions(txn *badger.Txn, id string) ([]RevisionInfo, err
 // number for ever and take it for a revision a relay withholds (see
 // Gaps). A stand-in has no body and no place in the record's history.
 func (v *Vault) writeStandIns(txn *badger.Txn, id string, k record.Kind, dropped []RevisionInfo) error {
+	team, err := teamName(txn)
+	if err != nil {
+		return err
+	}
 	for _, d := range dropped {
-		rev := envelope.Revision{Record: id, ID: NewID(), Author: v.DeviceKey(), Seq: d.Seq, Time: v.clock.Now(),
+		rev := envelope.Revision{Team: team, Record: id, ID: NewID(), Author: v.DeviceKey(), Seq: d.Seq, Time: v.clock.Now(),
 			Kind: string(k), Schema: record.SchemaVersion, Op: envelope.OpDelete}
-		ct, envID, err := envelope.Seal(rev, v.signer, v.recipient)
+		ct, envID, err := v.teamAddress().seal(&rev, v.signer)
 		if err != nil {
 			return err
 		}
@@ -504,7 +508,7 @@ func (v *Vault) startSealing(bodies []record.Body, revs []*envelope.Revision) *s
 			for i := range jobs {
 				to, err := v.recipientFor(bodies[i])
 				if err == nil {
-					s.cts[i], s.ids[i], err = envelope.Seal(*revs[i], v.signer, to)
+					s.cts[i], s.ids[i], err = to.seal(revs[i], v.signer)
 				}
 				s.errs[i] = err
 				close(s.done[i])
@@ -549,13 +553,13 @@ func (v *Vault) writeRevision(txn *badger.Txn, id string, k record.Kind, op stri
 	if err != nil {
 		return nil, err
 	}
-	to := v.recipient
+	to := v.teamAddress()
 	if b != nil {
 		if to, err = v.recipientFor(b); err != nil {
 			return nil, err
 		}
 	}
-	ct, envID, err := envelope.Seal(*rev, v.signer, to)
+	ct, envID, err := to.seal(rev, v.signer)
 	if err != nil {
 		return nil, err
 	}
@@ -595,7 +599,12 @@ func (v *Vault) newRevision(txn *badger.Txn, id string, k record.Kind, op string
 	if _, err := getJSON(txn, key(pfxSeq, hex.EncodeToString(author)), &last); err != nil {
 		return nil, err
 	}
+	team, err := teamName(txn)
+	if err != nil {
+		return nil, err
+	}
 	rev := &envelope.Revision{
+		Team:   team,
 		Record: id,
 		ID:     NewID(),
 		Author: author,

@@ -270,7 +270,7 @@ func forgeries(t *testing.T, v *Vault) (genuine []byte, cases map[string][]byte)
 	_, stranger, _ := ed25519.GenerateKey(rand.Reader)
 	strangerRev := forgedRevision(v, 1000)
 	strangerRev.Author = stranger.Public().(ed25519.PublicKey)
-	strangerCT, _, err := envelope.Seal(strangerRev, stranger, v.recipient)
+	strangerCT, _, err := v.teamAddress().seal(&strangerRev, stranger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +322,7 @@ func checkEachEnvelope(t *testing.T, receive func(*Vault, [][]byte) ([]Outcome, 
 	v := newVault(t)
 	genuine, cases := forgeries(t, v)
 	seal := func(rev envelope.Revision) []byte {
-		ct, _, err := envelope.Seal(rev, v.signer, v.recipient)
+		ct, _, err := v.teamAddress().seal(&rev, v.signer)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -382,7 +382,7 @@ func TestNewerSchemaIsKeptIntactAndReadOnly(t *testing.T) {
 	body := json.RawMessage(`{"text":"from the future","mood":"hopeful"}`)
 	rev := envelope.Revision{Record: NewID(), ID: NewID(), Author: v.DeviceKey(), Seq: 1,
 		Time: v.clock.Now(), Kind: "note", Schema: record.SchemaVersion + 1, Op: "put", Body: body}
-	ct, id, err := envelope.Seal(rev, v.signer, v.recipient)
+	ct, id, err := v.teamAddress().seal(&rev, v.signer)
 	if err != nil {
 		t.Fatal(err)
 	}

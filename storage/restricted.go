@@ -369,7 +369,7 @@ func (v *Vault) writeAudience(txn *badger.Txn, r *Restricted, except ed25519.Pub
 	if err := rec.validate(); err != nil {
 		return err
 	}
-	if err := v.writeSystem(txn, kindAudience, rec, v.recipient); err != nil {
+	if err := v.writeSystem(txn, kindAudience, rec, v.teamAddress()); err != nil {
 		return err
 	}
 	if len(r.Keys) > 0 {
@@ -417,7 +417,7 @@ func (v *Vault) grantKeys(txn *badger.Txn, device ed25519.PublicKey, r Restricte
 	if err != nil {
 		return fmt.Errorf("%w: recipient of member %s: %w", ErrDamaged, m.Fingerprint(), err)
 	}
-	return v.writeSystem(txn, kindKey, keyGrant{To: device, Restricted: []Restricted{r}}, to)
+	return v.writeSystem(txn, kindKey, keyGrant{To: device, Restricted: []Restricted{r}}, deviceAddress(to))
 }
 
 // rotateRestricted removes device from every restricted audience it is
@@ -535,7 +535,7 @@ func (v *Vault) listAudiences(keep func(*Restricted) bool) ([]Restricted, error)
 // recipientFor returns the key a body is encrypted to: its restricted
 // audience if it names one, the team's audience otherwise. The caller
 // holds v.mu.
-func (v *Vault) recipientFor(b record.Body) (age.Recipient, error) {
+func (v *Vault) recipientFor(b record.Body) (address, error) {
 	var aud string
 	switch b := b.(type) {
 	case *record.Testimony:
@@ -544,7 +544,7 @@ func (v *Vault) recipientFor(b record.Body) (age.Recipient, error) {
 		aud = b.Audience
 	}
 	if aud == "" {
-		return v.recipient, nil
+		return v.teamAddress(), nil
 	}
 	r := v.restricted[aud]
 	problem := ""
@@ -556,7 +556,7 @@ func (v *Vault) recipientFor(b record.Body) (age.Recipient, error) {
 	case r.key() == nil:
 		problem = fmt.Sprintf("the newest key of audience %q has not reached this device yet: sync, then save again", r.Name)
 	default:
-		return recipientOf(r.key().id), nil
+		return address{to: recipientOf(r.key().id), audience: r.ID, epoch: r.key().Epoch}, nil
 	}
-	return nil, &record.FieldError{Kind: b.Kind(), Field: "audience", Problem: problem}
+	return address{}, &record.FieldError{Kind: b.Kind(), Field: "audience", Problem: problem}
 }

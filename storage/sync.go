@@ -56,12 +56,25 @@ const (
 	Pending
 	// Quarantined: it failed verification and was set aside with a reason.
 	Quarantined
+	// Held: a newer version of Letapis wrote it in a schema this build
+	// does not read; it is kept intact, not applied (see Vault.Held).
+	Held
+	// Dropped: it could not be verified or was rejected, and the vault
+	// already keeps as many such envelopes as it may (see Vault.SetAside);
+	// it was not kept.
+	Dropped
 )
 
 // Quarantine is an envelope that failed verification.
 type Quarantine struct {
-	ID       string    `json:"id"`
-	Reason   string    `json:"reason"`
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+	// Code names the kind of reason (Reason... constants), "" for most
+	// reasons of before envelope format 2.
+	Code string `json:"code,omitempty"`
+	// Held is set on an envelope held for a newer version (Vault.Held)
+	// rather than quarantined.
+	Held     bool      `json:"held,omitempty"`
 	Received time.Time `json:"received"`
 	CT       []byte    `json:"ct,omitempty"`
 }
@@ -327,15 +340,22 @@ func (v *Vault) MissingEnvelopes(ids []string) ([]string, error) {
 // Receive verifies an envelope from the relay (or an import) and stores it.
 // It is decrypted and verified completely first. An envelope that fails
 // (damaged, truncated, a signature that does not verify, written by a
-// removed member after its removal, a reused sequence number) is
-// quarantined with its reason and an error wrapping ErrRejected is
-// returned; nothing of it is applied. One that cannot be verified yet is
-// kept as Pending and retried when keys or the roster change.
+// removed member after its removal, a reused sequence number, addressed
+// to another team or key, a downgrade to envelope format 1, an unknown
+// kind, an invalid body; see checkReceived) is quarantined with its
+// reason and an error wrapping ErrRejected is returned; nothing of it is
+// applied. One that cannot be verified yet is kept as Pending and retried
+// when keys or the roster change; a system entry of a newer schema is
+// Held. Beyond the caps on what is kept so (Vault.SetAside) it is Dropped.
 func (v *Vault) Receive(ct []byte) (Outcome, error) {
 	v.waitIndex()
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if err := v.writable(4 * int64(len(ct))); err != nil {
+		return 0, fmt.Errorf("receive envelope: %w", err)
+	}
+	defer v.forgetShelves()
+	if err := v.retryHeld(); err != nil {
 		return 0, fmt.Errorf("receive envelope: %w", err)
 	}
 	in := &incoming{ct: ct, id: envelope.IDOf(ct).String()}
@@ -417,6 +437,10 @@ func (v *Vault) receiveBatch(ins []*incoming) (outs []Outcome, err error) {
 	if err := v.writable(4 * total); err != nil {
 		return nil, fmt.Errorf("receive envelopes: %w", err)
 	}
+	defer v.forgetShelves()
+	if err := v.retryHeld(); err != nil {
+		return nil, fmt.Errorf("receive envelopes: %w", err)
+	}
 	outs, changedKeys, err := v.receiveAll(ins)
 	if err == nil && changedKeys {
 		err = v.retryPending()
@@ -455,14 +479,24 @@ func (v *Vault) receive(in *incoming) (out Outcome, changedKeys bool, err error)
 		out, changedKeys, reject, err = v.receiveIn(txn, in, &rosterReads{})
 		return err
 	})
+	if err != nil && contentError(err) {
+		// Nothing of it was written: set it aside, on its own.
+		reject, err = err, nil
+	}
 	if err != nil {
+		v.forgetShelves()
 		return 0, false, fmt.Errorf("receive envelope: %w", err)
 	}
 	if reject != nil {
-		if err := v.quarantine(in.id, in.ct, reject); err != nil {
+		err := v.db.Update(func(txn *badger.Txn) error {
+			out, err = v.setAsideWithin(txn, in, reject, false)
+			return err
+		})
+		if err != nil {
+			v.forgetShelves()
 			return 0, false, err
 		}
-		return Quarantined, false, fmt.Errorf("%w: %w", ErrRejected, reject)
+		return out, false, fmt.Errorf("%w: %w", ErrRejected, reject)
 	}
 	return out, changedKeys, nil
 }
@@ -481,6 +515,7 @@ func (v *Vault) receiveAll(ins []*incoming) (outs []Outcome, changedKeys bool, e
 		rest := ins[len(outs):]
 		chunk, keys, err := v.receiveChunk(rest)
 		if err != nil {
+			v.forgetShelves() // they counted what the failed transaction kept
 			return v.receiveEach(rest, outs, changedKeys)
 		}
 		outs = append(outs, chunk...)
@@ -513,10 +548,9 @@ func (v *Vault) receiveChunk(ins []*incoming) (outs []Outcome, changedKeys bool,
 				return err
 			}
 			if reject != nil {
-				if err := setQuarantine(txn, in.id, in.ct, reject); err != nil {
+				if out, err = v.setAsideWithin(txn, in, reject, false); err != nil {
 					return err
 				}
-				out = Quarantined
 			}
 			outs, changedKeys = append(outs, out), keys
 			size += importCost(len(in.ct))
@@ -584,19 +618,36 @@ func (v *Vault) receiveIn(txn *badger.Txn, in *incoming, roster *rosterReads) (o
 		return Duplicate, false, nil, nil
 	}
 	in.open(v.identities())
+	if in.o != nil {
+		if _, _, ok := v.addressOf(in.o.Identity); !ok {
+			// Opened with keys of before a change: open it again.
+			in.o = nil
+			in.open(v.identities())
+		}
+	}
 	switch {
 	case in.undecryptable():
 		// A key we do not hold (yet), or a grant for another member.
-		return Pending, false, nil, txn.Set(key(pfxPending, in.id), in.ct)
+		out, err := v.setPending(txn, in, true)
+		return out, false, nil, err
 	case in.err != nil:
 		return 0, false, in.err, nil
 	}
 	out, changedKeys, pending, reject, err := v.verifyAndApply(txn, in.o, in.ct, roster)
 	switch {
+	case err == nil && errors.Is(reject, errNewer):
+		out, err := v.setAsideWithin(txn, in, reject, true)
+		return out, false, nil, err
 	case err != nil || reject != nil:
 		return 0, false, reject, err
 	case pending:
-		return Pending, false, nil, txn.Set(key(pfxPending, in.id), in.ct)
+		out, err := v.setPending(txn, in, false)
+		return out, false, nil, err
+	}
+	if out == Applied {
+		if err := noteVersion2(txn, in.o); err != nil {
+			return 0, false, nil, err
+		}
 	}
 	return out, changedKeys, nil, txn.Delete(key(pfxPending, in.id))
 }
@@ -607,7 +658,7 @@ func (v *Vault) receiveIn(txn *badger.Txn, in *incoming, roster *rosterReads) (o
 // yet".
 func (v *Vault) verifyAndApply(txn *badger.Txn, o *envelope.Opened, ct []byte, roster *rosterReads) (out Outcome, changedKeys, pending bool, reject, err error) {
 	rev := &o.Revision
-	if rev.Kind == kindRoster || rev.Kind == kindKey || rev.Kind == kindAudience {
+	if isSystemKind(rev.Kind) {
 		// They may change what roster holds, even when rejected.
 		defer roster.forget()
 	}
@@ -642,6 +693,9 @@ func (v *Vault) verifyAndApply(txn *badger.Txn, o *envelope.Opened, ct []byte, r
 		if reject, err := checkHistory(txn, author, o.ID, rev.Seq); reject != nil || err != nil {
 			return 0, false, false, reject, err
 		}
+	}
+	if reject, err := v.checkReceived(txn, o, team, inTeam, author); reject != nil || err != nil {
+		return 0, false, false, reject, err
 	}
 
 	switch rev.Kind {
@@ -863,14 +917,9 @@ func (v *Vault) retryPending() error {
 	}
 }
 
-// quarantine sets an envelope aside with the reason it was rejected.
-func (v *Vault) quarantine(id string, ct []byte, reason error) error {
-	return v.db.Update(func(txn *badger.Txn) error { return setQuarantine(txn, id, ct, reason) })
-}
-
 // setQuarantine moves an envelope to the quarantine inside txn.
 func setQuarantine(txn *badger.Txn, id string, ct []byte, reason error) error {
-	q := Quarantine{ID: id, Reason: reason.Error(), Received: time.Now().UTC(), CT: ct}
+	q := Quarantine{ID: id, Reason: reason.Error(), Code: codeOf(reason), Received: time.Now().UTC(), CT: ct}
 	if err := txn.Delete(key(pfxPending, id)); err != nil {
 		return err
 	}
@@ -898,10 +947,13 @@ func (v *Vault) PurgeIfNeeded() error {
 
 // Quarantined lists the envelopes that failed verification, without their
 // ciphertext.
-func (v *Vault) Quarantined() ([]Quarantine, error) {
+func (v *Vault) Quarantined() ([]Quarantine, error) { return v.setAside(pfxQuarantine) }
+
+// setAside lists the envelopes kept under prefix, without their ciphertext.
+func (v *Vault) setAside(prefix string) ([]Quarantine, error) {
 	var qs []Quarantine
 	err := v.view(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxQuarantine), PrefetchValues: true})
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix), PrefetchValues: true})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
 			var q Quarantine

@@ -28,13 +28,6 @@ import (
 // came with the invite code, and through that admin's grant the roster and
 // epochs it sends.
 
-// System revision kinds, beside the record kinds of package record.
-const (
-	kindRoster   = "roster"
-	kindKey      = "key"
-	kindAudience = "audience"
-)
-
 // Member roles.
 const (
 	RoleAdmin  = "admin"
@@ -238,7 +231,7 @@ func (v *Vault) CreateTeam(team, relay, pin string) (*TeamState, error) {
 		}
 		self := Member{Device: v.DeviceKey(), Recipient: v.recipientString(), Role: RoleAdmin, Pseudonym: t.Pseudonym, Added: v.clock.Now()}
 		first := &epochCommit{Epoch: v.current.Epoch, Commit: commitOf(v.current.id)}
-		if err := v.writeSystem(txn, kindRoster, rosterEntry{Op: "add", Member: self, Epoch: first}, v.recipient); err != nil {
+		if err := v.writeSystem(txn, kindRoster, rosterEntry{Op: "add", Member: self, Epoch: first}, v.teamAddress()); err != nil {
 			return err
 		}
 		return setJSON(txn, []byte(keyClock), v.clock.Last())
@@ -295,7 +288,7 @@ func (v *Vault) Admit(device ed25519.PublicKey, recipient, pseudonym, role strin
 			return err
 		}
 		m := Member{Device: device, Recipient: recipient, Role: role, Pseudonym: pseudonym, Added: v.clock.Now()}
-		if err := v.writeSystem(txn, kindRoster, rosterEntry{Op: "add", Member: m}, v.recipient); err != nil {
+		if err := v.writeSystem(txn, kindRoster, rosterEntry{Op: "add", Member: m}, v.teamAddress()); err != nil {
 			return err
 		}
 		roster, err := members(txn)
@@ -315,7 +308,7 @@ func (v *Vault) Admit(device ed25519.PublicKey, recipient, pseudonym, role strin
 		if err != nil {
 			return err
 		}
-		return v.writeSystem(txn, kindKey, keyGrant{To: device, Audiences: v.audiences, Roster: roster, Epochs: epochs, Histories: hists}, to)
+		return v.writeSystem(txn, kindKey, keyGrant{To: device, Audiences: v.audiences, Roster: roster, Epochs: epochs, Histories: hists}, deviceAddress(to))
 	})
 }
 
@@ -383,7 +376,7 @@ func (v *Vault) rotateTeam(txn *badger.Txn, e rosterEntry, except ed25519.Public
 		return err
 	}
 	v.useAudiences(append(slices.Clone(v.audiences), *next))
-	if err := v.writeSystem(txn, kindRoster, e, recipientOf(v.audiences[len(v.audiences)-2].id)); err != nil {
+	if err := v.writeSystem(txn, kindRoster, e, audienceAddress(v.audiences[len(v.audiences)-2])); err != nil {
 		return err
 	}
 	roster, err := members(txn)
@@ -398,7 +391,7 @@ func (v *Vault) rotateTeam(txn *badger.Txn, e rosterEntry, except ed25519.Public
 		if err != nil {
 			return fmt.Errorf("%w: recipient of member %s: %w", ErrDamaged, other.Fingerprint(), err)
 		}
-		if err := v.writeSystem(txn, kindKey, keyGrant{To: other.Device, Audiences: []audience{*next}}, to); err != nil {
+		if err := v.writeSystem(txn, kindKey, keyGrant{To: other.Device, Audiences: []audience{*next}}, deviceAddress(to)); err != nil {
 			return err
 		}
 	}
@@ -465,7 +458,7 @@ func (v *Vault) update(what string, fn func(txn *badger.Txn) error) error {
 
 // writeSystem writes a roster or key revision by this device, encrypted to
 // one recipient, stores it, queues it for the relay and applies it.
-func (v *Vault) writeSystem(txn *badger.Txn, kind string, body any, to age.Recipient) error {
+func (v *Vault) writeSystem(txn *badger.Txn, kind string, body any, to address) error {
 	data, err := json.Marshal(body)
 	if err != nil {
 		return err
@@ -477,7 +470,7 @@ func (v *Vault) writeSystem(txn *badger.Txn, kind string, body any, to age.Recip
 	if err != nil {
 		return err
 	}
-	ct, id, err := envelope.Seal(*rev, v.signer, to)
+	ct, id, err := to.seal(rev, v.signer)
 	if err != nil {
 		return err
 	}

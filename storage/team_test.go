@@ -96,7 +96,7 @@ func newTeam(t *testing.T, n int) (*fakeLog, []*Vault) {
 	vs := []*Vault{admin}
 	for range n - 1 {
 		m := newVault(t)
-		st, err := m.PrepareJoin(NewID(), "https://relay.invalid", "", admin.DeviceKey())
+		st, err := m.PrepareJoin(teamOf(t, admin), "https://relay.invalid", "", admin.DeviceKey())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -186,7 +186,7 @@ func TestAnyAdminRemovesAnyDeviceAndMembersNone(t *testing.T) {
 	removal := *target
 	removal.Removed = true
 	err := plain.update("forge a removal", func(txn *badger.Txn) error {
-		return plain.writeSystem(txn, kindRoster, rosterEntry{Op: "remove", Member: removal}, plain.recipient)
+		return plain.writeSystem(txn, kindRoster, rosterEntry{Op: "remove", Member: removal}, plain.teamAddress())
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -222,7 +222,7 @@ func TestAnyAdminRemovesAnyDeviceAndMembersNone(t *testing.T) {
 	forged := *target
 	forged.Removed = true
 	err = founder.update("forge a removal", func(txn *badger.Txn) error {
-		return founder.writeSystem(txn, kindRoster, rosterEntry{Op: "remove", Member: forged}, founder.recipient)
+		return founder.writeSystem(txn, kindRoster, rosterEntry{Op: "remove", Member: forged}, founder.teamAddress())
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -96,6 +96,11 @@ type Vault struct {
 	recipient  age.Recipient // the newest audience: new envelopes go to it
 	current    audience      // the audience of recipient
 	clock      *hlc.Clock
+	// shelf counts the pending and set-aside envelopes during a receive
+	// (caps.go); heldTried is set once the held envelopes were tried
+	// again (receivecheck.go).
+	shelf     *shelves
+	heldTried bool
 	// locking is set by Close to stop a background index load.
 	locking atomic.Bool
 }
@@ -234,6 +239,14 @@ func open(dir string, s *keyfile.Secrets, passphrase string, opts Options) (*Vau
 		return nil, fmt.Errorf("unlock vault: %w", err)
 	}
 	v.clock = hlc.New(opts.Now, last)
+	if _, dragged := v.clock.Recovered(); dragged && !readOnly {
+		// A remote clock dragged this one far ahead before remote times
+		// were bounded: start again from the wall clock (see package hlc).
+		if err := db.Update(func(txn *badger.Txn) error { return setJSON(txn, []byte(keyClock), v.clock.Last()) }); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("unlock vault: set the clock back: %w", err)
+		}
+	}
 	v.indexReady = make(chan struct{})
 	time.AfterFunc(indexStartDelay, v.startIndex)
 	return v, nil

@@ -52,6 +52,10 @@ type syncReport struct {
 	FilesFetched int  `json:"files_fetched"`
 	Conflicts    int  `json:"conflicts"`
 	Joined       bool `json:"joined"`
+	// Held and Dropped count envelopes held for a newer version and
+	// dropped at the device's caps.
+	Held    int `json:"held,omitempty"`
+	Dropped int `json:"dropped,omitempty"`
 }
 
 func cmdSync(a *app, c *command, args []string) error {
@@ -85,7 +89,7 @@ func cmdSync(a *app, c *command, args []string) error {
 		}
 		if a.json {
 			out := syncReport{Sent: rep.Sent, Received: rep.Received, Quarantined: rep.Quarantined,
-				FilesSent: rep.FilesSent, FilesFetched: rep.FilesFetched}
+				FilesSent: rep.FilesSent, FilesFetched: rep.FilesFetched, Held: rep.Held, Dropped: rep.Dropped}
 			if out.Conflicts, err = countConflicts(v); err != nil {
 				return err
 			}
@@ -98,6 +102,12 @@ func cmdSync(a *app, c *command, args []string) error {
 		}
 		a.printf("synced: %s", describePass(rep.Sent, rep.Received, rep.Quarantined, rep.FilesSent, rep.FilesFetched))
 		w.afterPass(rep.Received, rep.Quarantined)
+		if rep.Held > 0 {
+			a.printf("%d envelopes from a newer version of Letapis were kept, to be applied once this device is updated: see 'letapis-cli quarantine'", rep.Held)
+		}
+		if rep.Dropped > 0 {
+			a.warnf("%d envelopes were dropped: this device already keeps as many envelopes it cannot apply as it may (see 'letapis-cli quarantine')", rep.Dropped)
+		}
 		return nil
 	})
 }

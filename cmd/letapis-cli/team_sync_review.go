@@ -34,14 +34,21 @@ and reaches the team with the next sync. Prints the id.
 A sealed testimony keeps its sealed content whatever is chosen: resolving
 only confirms it, and the other versions remain in its history.`,
 			run: cmdResolve},
-		&command{name: "quarantine", summary: "list envelopes from the relay that failed verification", group: groupTeam,
-			about: `List the envelopes received from the relay that failed verification and
-were set aside instead of being applied: damaged or truncated data,
-signatures that do not verify, a removed device writing after its
-removal, a sequence number used twice. Several of them may mean that
-someone tries to forge or replay records. For each: the envelope id
-(shortened), when it arrived and why it was refused. Nothing of their
-content is shown or used.`,
+		&command{name: "quarantine", summary: "list envelopes from the relay that failed verification or were held", group: groupTeam,
+			about: `List the envelopes received from the relay that were set aside instead
+of being applied. Quarantined: they failed verification (damaged or
+truncated data, signatures that do not verify, a removed device writing
+after its removal, a sequence number used twice, an envelope addressed to
+another team or to another key than the one that opened it, the old
+envelope format from a device that writes the new one, a body that is not
+a valid record, an unknown kind). Several of them may mean that someone
+tries to forge or replay records. Held: written by a newer version of
+Letapis in a form this one cannot read; they are kept intact and applied
+once this device is updated. For each: the envelope id (shortened), its
+state, when it arrived and why. Nothing of their content is shown or
+used. Also says how many envelopes were dropped because the device
+already kept as many as it may (10,000 or 256 MiB pending, and as many
+set aside); the relay still has those.`,
 			run: cmdQuarantine},
 	)
 }
@@ -248,15 +255,19 @@ func cmdQuarantine(a *app, c *command, args []string) error {
 		return err
 	}
 	return a.withVault(func(v *storage.Vault) error {
-		qs, err := v.Quarantined()
+		qs, err := setAsideViews(v)
 		if err != nil {
 			return err
 		}
-		slices.SortStableFunc(qs, func(x, y storage.Quarantine) int { return x.Received.Compare(y.Received) })
+		counts, err := v.SetAside()
+		if err != nil {
+			return err
+		}
+		if counts.Dropped > 0 {
+			a.warnf("%d envelopes were dropped, the last at %s: this device already kept as many envelopes it cannot apply as it may; the relay still has them",
+				counts.Dropped, counts.LastDropped.Local().Format(timeLayout))
+		}
 		if a.json {
-			if qs == nil {
-				qs = []storage.Quarantine{}
-			}
 			return a.printJSON(qs)
 		}
 		if len(qs) == 0 {
@@ -264,10 +275,33 @@ func cmdQuarantine(a *app, c *command, args []string) error {
 			return nil
 		}
 		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "ENVELOPE\tRECEIVED\tREASON")
+		fmt.Fprintln(tw, "ENVELOPE\tSTATE\tRECEIVED\tREASON")
 		for _, q := range qs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", q.ID[:min(12, len(q.ID))], q.Received.Local().Format(timeLayout), shorten(cleanLine(q.Reason), 200))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", q.ID[:min(12, len(q.ID))], q.State, q.Received.Local().Format(timeLayout), shorten(cleanLine(q.Reason), 200))
 		}
 		return tw.Flush()
 	})
+}
+
+// setAsideView is what quarantine prints of an envelope set aside.
+type setAsideView struct {
+	storage.Quarantine
+	// State is "quarantined" or "held".
+	State string `json:"state"`
+}
+
+// setAsideViews lists the quarantined and held envelopes, oldest first.
+func setAsideViews(v *storage.Vault) ([]setAsideView, error) {
+	qs, err := v.SetAsideEnvelopes()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]setAsideView, len(qs))
+	for i, q := range qs {
+		out[i] = setAsideView{q, "quarantined"}
+		if q.Held {
+			out[i].State = "held"
+		}
+	}
+	return out, nil
 }

@@ -536,7 +536,7 @@ func TestForgedEnvelopeIsQuarantined(t *testing.T) {
 		t.Errorf("sync with a forged envelope: %v", res)
 	}
 	out := b.ok("", "quarantine")
-	if !regexp.MustCompile(`(?m)^ENVELOPE +RECEIVED +REASON\n` + id[:12] + ` +\d{4}-\d\d-\d\d .+ \S`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^ENVELOPE +STATE +RECEIVED +REASON\n` + id[:12] + ` +quarantined +\d{4}-\d\d-\d\d .+ \S`).MatchString(out) {
 		t.Errorf("quarantine:\n%s", out)
 	}
 	var qs []storage.Quarantine

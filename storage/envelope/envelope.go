@@ -1,17 +1,24 @@
 // Package envelope seals record revisions into the encrypted, signed
 // envelopes that Letapis stores locally and sends through the relay.
 //
-// # Format (version 1)
+// # Format (version 2)
 //
 // An envelope is an age file. Its plaintext is:
 //
 //	offset  size  field
-//	0       1     format version, 0x01
+//	0       1     format version, 0x02
 //	1       4     N, big-endian length of the signed message
 //	5       N     signed message: the JSON encoding of a Revision
 //	5+N     64    Ed25519 signature by Revision.Author over
-//	              "letapis/envelope/v1\n" || signed message
+//	              "letapis/envelope/v2\n" || signed message
 //	69+N    …     zero padding up to the size bucket (see PaddedSize)
+//
+// Version 2 signs, inside the revision, the team it belongs to and the
+// audience and epoch whose key it is encrypted to, so that a receiver can
+// check that what opened it is what its author meant (Opened.Identity).
+// Version 1, written by older builds, has the same layout with format byte
+// 0x01 and the context "letapis/envelope/v1\n", and signs no audience or
+// epoch; Open still reads it and says so in Opened.Version.
 //
 // The signature sits inside the encryption, so the relay learns neither who
 // wrote a revision nor what it says, and age (which does not authenticate
@@ -40,16 +47,21 @@ import (
 	"github.com/letapis/letapis/storage/hlc"
 )
 
-// Version is the envelope format version this package writes and reads.
-const Version = 1
+// Version is the envelope format version Seal writes. Open reads it and
+// Version1.
+const Version = 2
+
+// Version1 is the format of builds before Version 2: no audience or epoch
+// is signed.
+const Version1 = 1
 
 // MaxSize is the largest envelope plaintext accepted, padding included.
 // Large content (audio, photos) travels as attachments, not in envelopes.
 const MaxSize = 16 << 20
 
-// signingContext separates envelope signatures from any other use of a
-// device key.
-const signingContext = "letapis/envelope/v1\n"
+// signingContexts separate envelope signatures from any other use of a
+// device key, and each format version's from the other's, by version.
+var signingContexts = [...]string{Version1: "letapis/envelope/v1\n", Version: "letapis/envelope/v2\n"}
 
 const headerSize = 1 + 4
 
@@ -115,7 +127,18 @@ type Revision struct {
 	Op string `json:"op"`
 	// Body is the record content as JSON; empty for a delete.
 	Body json.RawMessage `json:"body,omitempty"`
+	// Audience names the key the envelope is encrypted to: "" for the
+	// team's audience key, a restricted audience's id, or AudienceDevice
+	// for one device's own key. Signed from Version 2 on.
+	Audience string `json:"audience,omitempty"`
+	// Epoch is the epoch of that audience's key; 0 for AudienceDevice.
+	// Signed from Version 2 on.
+	Epoch uint64 `json:"epoch,omitempty"`
 }
+
+// AudienceDevice is the Audience of an envelope encrypted to one device's
+// own key (a key grant). It cannot be a restricted audience's id.
+const AudienceDevice = "@device"
 
 // Opened is a decrypted and verified envelope.
 type Opened struct {
@@ -125,6 +148,12 @@ type Opened struct {
 	Revision Revision
 	// PaddedSize is the size of the plaintext, padding included.
 	PaddedSize int
+	// Version is the format version it was written in: Version, or
+	// Version1 (whose Revision.Audience and Epoch are not signed).
+	Version int
+	// Identity is the one of the identities given to Open that decrypted
+	// it; nil when the envelope was not opened by Open.
+	Identity age.Identity
 }
 
 // PaddedSize returns the plaintext size an envelope of n meaningful bytes is
@@ -146,9 +175,24 @@ func PaddedSize(n int) int {
 	return (n + step - 1) / step * step
 }
 
-// Seal signs rev with key, pads it and encrypts it to the recipients. The
-// revision's Author must be key's public key.
+// Seal signs rev with key, pads it and encrypts it to the recipients, in
+// format Version. The revision's Author must be key's public key.
 func Seal(rev Revision, key ed25519.PrivateKey, recipients ...age.Recipient) ([]byte, ID, error) {
+	return seal(Version, rev, key, recipients)
+}
+
+// SealVersion1 seals rev as builds before Version 2 did: the audience and
+// epoch are not signed and must be empty. Receivers use what it writes to
+// tell old devices from downgraded ones; nothing in Letapis writes it for
+// real any more.
+func SealVersion1(rev Revision, key ed25519.PrivateKey, recipients ...age.Recipient) ([]byte, ID, error) {
+	if rev.Audience != "" || rev.Epoch != 0 {
+		return nil, ID{}, errors.New("seal envelope: format 1 cannot carry an audience or epoch")
+	}
+	return seal(Version1, rev, key, recipients)
+}
+
+func seal(version byte, rev Revision, key ed25519.PrivateKey, recipients []age.Recipient) ([]byte, ID, error) {
 	if !bytes.Equal(rev.Author, key.Public().(ed25519.PublicKey)) {
 		return nil, ID{}, errors.New("seal envelope: author is not the signing key")
 	}
@@ -165,10 +209,10 @@ func Seal(rev Revision, key ed25519.PrivateKey, recipients ...age.Recipient) ([]
 		return nil, ID{}, fmt.Errorf("seal envelope: revision of %d bytes is larger than the %d-byte limit", used, MaxSize)
 	}
 	plain := make([]byte, size)
-	plain[0] = Version
+	plain[0] = version
 	binary.BigEndian.PutUint32(plain[1:headerSize], uint32(len(msg)))
 	copy(plain[headerSize:], msg)
-	copy(plain[headerSize+len(msg):], ed25519.Sign(key, signedBytes(msg)))
+	copy(plain[headerSize+len(msg):], ed25519.Sign(key, signedBytes(version, msg)))
 
 	var out bytes.Buffer
 	out.Grow(size + 2048)
@@ -194,7 +238,15 @@ func Seal(rev Revision, key ed25519.PrivateKey, recipients ...age.Recipient) ([]
 func Open(ciphertext []byte, identities ...age.Identity) (*Opened, error) {
 	// Decrypted at a known size, straight into one buffer: age's
 	// streaming reader would allocate two 64 KiB chunk buffers for it.
-	r, size, err := age.DecryptReaderAt(bytes.NewReader(ciphertext), int64(len(ciphertext)), identities...)
+	used := -1
+	tracked := make([]age.Identity, len(identities))
+	for i, id := range identities {
+		tracked[i] = &trackedIdentity{Identity: id, used: &used, i: i}
+	}
+	r, size, err := age.DecryptReaderAt(bytes.NewReader(ciphertext), int64(len(ciphertext)), tracked...)
+	if err == nil && used < 0 {
+		err = errors.New("no identity unwrapped the file key")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUndecryptable, err)
 	}
@@ -212,16 +264,34 @@ func Open(ciphertext []byte, identities ...age.Identity) (*Opened, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Opened{ID: IDOf(ciphertext), Revision: *rev, PaddedSize: len(plain)}, nil
+	return &Opened{ID: IDOf(ciphertext), Revision: *rev, PaddedSize: len(plain), Version: int(plain[0]), Identity: identities[used]}, nil
 }
 
-// Parse parses a decrypted envelope plaintext and verifies its signature.
+// trackedIdentity notes in used which identity unwrapped the file key.
+type trackedIdentity struct {
+	age.Identity
+	used *int
+	i    int
+}
+
+// Unwrap implements age.Identity.
+func (t *trackedIdentity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
+	key, err := t.Identity.Unwrap(stanzas)
+	if err == nil {
+		*t.used = t.i
+	}
+	return key, err
+}
+
+// Parse parses a decrypted envelope plaintext, in format Version or
+// Version1, and verifies its signature.
 func Parse(plain []byte) (*Revision, error) {
 	if len(plain) < headerSize {
 		return nil, fmt.Errorf("%w: %d bytes is shorter than the header", ErrMalformed, len(plain))
 	}
-	if plain[0] != Version {
-		return nil, fmt.Errorf("%w: version %d", ErrUnsupportedVersion, plain[0])
+	version := plain[0]
+	if version != Version && version != Version1 {
+		return nil, fmt.Errorf("%w: version %d", ErrUnsupportedVersion, version)
 	}
 	// Compare in 64 bits: on 32-bit platforms int(n) can be negative.
 	n32 := binary.BigEndian.Uint32(plain[1:headerSize])
@@ -248,14 +318,19 @@ func Parse(plain []byte) (*Revision, error) {
 	if err := rev.validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	if !ed25519.Verify(rev.Author, signedBytes(msg), sig) {
+	if !ed25519.Verify(rev.Author, signedBytes(version, msg), sig) {
 		return nil, ErrBadSignature
+	}
+	if version == Version1 {
+		// Format 1 has no audience or epoch: a field of that name in its
+		// message is not one.
+		rev.Audience, rev.Epoch = "", 0
 	}
 	return &rev, nil
 }
 
-func signedBytes(msg []byte) []byte {
-	return append([]byte(signingContext), msg...)
+func signedBytes(version byte, msg []byte) []byte {
+	return append([]byte(signingContexts[version]), msg...)
 }
 
 // Ops a revision may carry.

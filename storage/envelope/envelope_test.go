@@ -56,18 +56,22 @@ func marshal(t testing.TB, rev Revision) []byte {
 	return msg
 }
 
-// sign returns key's envelope signature over msg, domain separation included.
+// sign returns key's envelope signature over msg in format Version,
+// domain separation included.
 func sign(key ed25519.PrivateKey, msg []byte) []byte {
-	return ed25519.Sign(key, signedBytes(msg))
+	return ed25519.Sign(key, signedBytes(Version, msg))
 }
 
 // frame builds an envelope plaintext by hand: version, length, msg, sig and
 // zero padding up to PaddedSize. It mirrors Seal without any of its checks,
 // so that tests can build plaintexts Seal would refuse to write.
-func frame(msg, sig []byte) []byte {
+func frame(msg, sig []byte) []byte { return frameVersion(Version, msg, sig) }
+
+// frameVersion is frame for a given format version.
+func frameVersion(version byte, msg, sig []byte) []byte {
 	used := headerSize + len(msg) + len(sig)
 	plain := make([]byte, PaddedSize(used))
-	plain[0] = Version
+	plain[0] = version
 	binary.BigEndian.PutUint32(plain[1:headerSize], uint32(len(msg)))
 	copy(plain[headerSize:], msg)
 	copy(plain[headerSize+len(msg):], sig)
@@ -79,6 +83,13 @@ func sealPlain(t testing.TB, rev Revision, key ed25519.PrivateKey) []byte {
 	t.Helper()
 	msg := marshal(t, rev)
 	return frame(msg, sign(key, msg))
+}
+
+// sealPlainVersion1 returns the plaintext SealVersion1 encrypts.
+func sealPlainVersion1(t testing.TB, rev Revision, key ed25519.PrivateKey) []byte {
+	t.Helper()
+	msg := marshal(t, rev)
+	return frameVersion(Version1, msg, ed25519.Sign(key, signedBytes(Version1, msg)))
 }
 
 // encrypt age-encrypts plain to recipients, which is what Seal does after
@@ -686,7 +697,7 @@ func TestParseRejectsMalformed(t *testing.T) {
 		{"shorter than the header", valid[:headerSize-1], ErrMalformed},
 		{"header only", valid[:headerSize], ErrMalformed},
 		{"version 0", with(func(p []byte) []byte { p[0] = 0; return p }), ErrUnsupportedVersion},
-		{"version 2", with(func(p []byte) []byte { p[0] = 2; return p }), ErrUnsupportedVersion},
+		{"version 3", with(func(p []byte) []byte { p[0] = 3; return p }), ErrUnsupportedVersion},
 		{"version 255", with(func(p []byte) []byte { p[0] = 255; return p }), ErrUnsupportedVersion},
 		{"version only", []byte{2}, ErrMalformed},
 		{"length 0xffffffff", withLength(0xffffffff), ErrMalformed},
@@ -791,5 +802,54 @@ func TestParseID(t *testing.T) {
 				t.Errorf("ParseID returned %v along with an error", id)
 			}
 		})
+	}
+}
+
+// TestOpenSaysWhichIdentityOpenedIt: of several identities, Opened names
+// the one that decrypted the envelope, with the audience and epoch its
+// author signed, so that a receiver can compare the two.
+func TestOpenSaysWhichIdentityOpenedIt(t *testing.T) {
+	key := testKey(1)
+	var ids []age.Identity
+	var rcpts []age.Recipient
+	for range 3 {
+		id, rcpt := identityKinds[0].new(t)
+		ids, rcpts = append(ids, id), append(rcpts, rcpt)
+	}
+	for i := range ids {
+		rev := testRevision(key)
+		rev.Audience, rev.Epoch = "aud-0001", uint64(i+1)
+		ct, _, err := Seal(rev, key, rcpts[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := Open(ct, ids...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Identity != ids[i] || o.Version != Version || o.Revision.Audience != "aud-0001" || o.Revision.Epoch != uint64(i+1) {
+			t.Errorf("sealed to identity %d: opened by %v (identity %d is %v), version %d, audience %q epoch %d",
+				i, o.Identity, i, ids[i], o.Version, o.Revision.Audience, o.Revision.Epoch)
+		}
+	}
+}
+
+// TestVersion1SignsNoAddress: format 1 cannot carry an audience or epoch,
+// and a format 1 message that names one is read without it: nothing in
+// format 1 was meant as an address.
+func TestVersion1SignsNoAddress(t *testing.T) {
+	key := testKey(1)
+	id, rcpt := identityKinds[0].new(t)
+	rev := testRevision(key)
+	rev.Epoch = 3
+	if _, _, err := SealVersion1(rev, key, rcpt); err == nil {
+		t.Fatal("SealVersion1 wrote an epoch")
+	}
+	o, err := Open(encrypt(t, sealPlainVersion1(t, rev, key), rcpt), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Version != Version1 || o.Revision.Epoch != 0 || o.Revision.Audience != "" {
+		t.Fatalf("format 1 read as version %d, audience %q, epoch %d", o.Version, o.Revision.Audience, o.Revision.Epoch)
 	}
 }

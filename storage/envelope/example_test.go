@@ -14,8 +14,10 @@ import (
 	"github.com/letapis/letapis/storage/hlc"
 )
 
-// A device seals a revision to its team's audience key; a device holding
-// the audience identity opens it, and nobody else can.
+// A device seals a revision to its team's audience key, naming the team,
+// the audience ("" for the team's) and the key's epoch under its
+// signature; a device holding the audience identity opens it, learns which
+// of its keys did, and nobody else can open it.
 func ExampleSeal() {
 	// Both keys live in the device's key.age in a real vault.
 	_, signer, err := ed25519.GenerateKey(nil)
@@ -28,6 +30,8 @@ func ExampleSeal() {
 	}
 
 	rev := envelope.Revision{
+		Team:   "team-0001",
+		Epoch:  1,
 		Record: "person-0001",
 		ID:     "rev-0001",
 		Author: signer.Public().(ed25519.PublicKey),
@@ -51,6 +55,7 @@ func ExampleSeal() {
 	fmt.Println(opened.Revision.Kind, opened.Revision.Op, opened.Revision.Time)
 	fmt.Println(string(opened.Revision.Body))
 	fmt.Println(opened.PaddedSize)
+	fmt.Println(opened.Version, opened.Identity == age.Identity(audience), opened.Revision.Team, opened.Revision.Epoch)
 
 	stranger, err := age.GenerateHybridIdentity()
 	if err != nil {
@@ -63,6 +68,7 @@ func ExampleSeal() {
 	// person put 2026-11-23T10:04:05.000Z+0
 	// {"name":"Алесь Бяляцкі"}
 	// 512
+	// 2 true team-0001 1
 	// true
 }
 

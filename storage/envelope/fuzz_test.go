@@ -58,7 +58,14 @@ func parseSeeds(t testing.TB) []parseSeed {
 	valid := sealPlain(t, put, alice)
 
 	badVersion := bytes.Clone(valid)
-	badVersion[0] = 2
+	badVersion[0] = 3
+	v1 := sealPlainVersion1(t, put, alice)
+	v1Context := bytes.Clone(v1) // a format 1 signature under format 2
+	v1Context[0] = Version
+	v2Context := bytes.Clone(valid) // and the other way round
+	v2Context[0] = Version1
+	addressed := put
+	addressed.Team, addressed.Audience, addressed.Epoch = "team-0001", "aud-0001", 7
 	badLength := bytes.Clone(valid)
 	binary.BigEndian.PutUint32(badLength[1:headerSize], 0xffffffff)
 	badPadding := bytes.Clone(valid)
@@ -72,7 +79,13 @@ func parseSeeds(t testing.TB) []parseSeed {
 		{"delete", sealPlain(t, del, alice), nil},
 		{"seal", sealPlain(t, sealed, alice), nil},
 		{"bucket-1024", sealPlain(t, revisionOfSize(t, alice, 513), alice), nil},
-		{"version-2", badVersion, ErrUnsupportedVersion},
+		{"audience", sealPlain(t, addressed, alice), nil},
+		{"version-3", badVersion, ErrUnsupportedVersion},
+		{"v1-put", v1, nil},
+		{"v1-delete", sealPlainVersion1(t, del, alice), nil},
+		{"v1-seal", sealPlainVersion1(t, sealed, alice), nil},
+		{"v1-signature-as-v2", v1Context, ErrBadSignature},
+		{"v2-signature-as-v1", v2Context, ErrBadSignature},
 		{"length-overflow", badLength, ErrMalformed},
 		{"nonzero-padding", badPadding, ErrMalformed},
 		{"unpadded", valid[:headerSize+len(msg)+ed25519.SignatureSize], ErrMalformed},
@@ -142,29 +155,36 @@ func TestParseCorpus(t *testing.T) {
 	}
 }
 
-// TestOpenCorpus opens the envelope committed under testdata/fuzz/FuzzOpen:
-// an envelope written by an earlier build must still open.
+// TestOpenCorpus opens the envelopes committed under
+// testdata/fuzz/FuzzOpen: put-v1, written by a build of format 1 (never
+// rewritten), and put-v2, of the current format; envelopes written by an
+// earlier build must still open.
 func TestOpenCorpus(t *testing.T) {
 	id := parseFuzzIdentity(t)
 	key := testKey(1)
-	path := filepath.Join("testdata", "fuzz", "FuzzOpen", "put-v1")
-	if *update {
-		ct, _, err := Seal(testRevision(key), key, id.Recipient())
-		if err != nil {
-			t.Fatal(err)
-		}
-		writeCorpusFile(t, path, ct)
-	}
-	ct := readCorpusFile(t, path)
-	opened, err := Open(ct, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(opened.Revision, testRevision(key)) {
-		t.Errorf("opened revision differs:\n got %+v\nwant %+v", opened.Revision, testRevision(key))
-	}
-	if opened.ID != IDOf(ct) || opened.PaddedSize != 512 {
-		t.Errorf("opened id %v, padded size %d; want %v, 512", opened.ID, opened.PaddedSize, IDOf(ct))
+	for name, version := range map[string]int{"put-v1": Version1, "put-v2": Version} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join("testdata", "fuzz", "FuzzOpen", name)
+			if *update && version == Version {
+				ct, _, err := Seal(testRevision(key), key, id.Recipient())
+				if err != nil {
+					t.Fatal(err)
+				}
+				writeCorpusFile(t, path, ct)
+			}
+			ct := readCorpusFile(t, path)
+			opened, err := Open(ct, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(opened.Revision, testRevision(key)) {
+				t.Errorf("opened revision differs:\n got %+v\nwant %+v", opened.Revision, testRevision(key))
+			}
+			if opened.ID != IDOf(ct) || opened.PaddedSize != 512 || opened.Version != version || opened.Identity != id {
+				t.Errorf("opened id %v, padded size %d, version %d, identity %v; want %v, 512, %d, the one given",
+					opened.ID, opened.PaddedSize, opened.Version, opened.Identity, IDOf(ct), version)
+			}
+		})
 	}
 }
 
@@ -202,14 +222,14 @@ func FuzzParse(f *testing.F) {
 		// by the author the revision names.
 		n := int(binary.BigEndian.Uint32(plain[1:headerSize]))
 		end := headerSize + n + ed25519.SignatureSize
-		if plain[0] != Version || len(plain) != PaddedSize(end) {
+		if (plain[0] != Version && plain[0] != Version1) || len(plain) != PaddedSize(end) {
 			t.Fatalf("Parse accepted version %d, %d bytes padded to %d", plain[0], end, len(plain))
 		}
 		if !bytes.Equal(plain[end:], make([]byte, len(plain)-end)) {
 			t.Fatal("Parse accepted non-zero padding")
 		}
 		msg, sig := plain[headerSize:headerSize+n], plain[headerSize+n:end]
-		if !ed25519.Verify(rev.Author, signedBytes(msg), sig) {
+		if !ed25519.Verify(rev.Author, signedBytes(plain[0], msg), sig) {
 			t.Fatal("Parse accepted a signature its author did not make")
 		}
 	})

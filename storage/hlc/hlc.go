@@ -4,14 +4,32 @@
 // even when laptop clocks disagree.
 //
 // The algorithm is the one of Kulkarni et al., "Logical Physical Clocks"
-// (2014), with milliseconds as the physical unit.
+// (2014), with milliseconds as the physical unit, and two bounds against a
+// device whose clock is wrong or hostile:
+//
+//   - A remote time more than MaxAhead ahead of the local wall clock is not
+//     observed (Observe reports false): one device cannot drag every other
+//     device's clock into the future, where its own later writes would lose
+//     every merge. A clock restored from storage that far ahead (dragged
+//     there before this bound existed) is set back to the wall clock.
+//   - The logical counter never wraps: when it is full the time moves on by
+//     one millisecond, and at the very top of the range the clock stays
+//     there rather than go back.
 package hlc
 
 import (
 	"fmt"
+	"math"
 	"sync"
 	"time"
 )
+
+// MaxAhead is how far ahead of the local wall clock a remote time may be
+// and still be observed.
+const MaxAhead = 5 * time.Minute
+
+// Max is the highest timestamp there is.
+var Max = Timestamp{Wall: math.MaxInt64, Logical: math.MaxUint32}
 
 // Timestamp is one reading of a hybrid logical clock.
 type Timestamp struct {
@@ -51,19 +69,39 @@ func (t Timestamp) String() string {
 // Clock hands out strictly increasing timestamps. It is safe for concurrent
 // use. The zero value is not usable; create one with New.
 type Clock struct {
-	mu   sync.Mutex
-	now  func() time.Time
-	last Timestamp
+	mu        sync.Mutex
+	now       func() time.Time
+	last      Timestamp
+	recovered Timestamp // the restored reading New set back, if any
 }
 
 // New returns a clock that reads physical time from now (time.Now if nil)
 // and never goes below last, the highest timestamp issued or seen before,
-// typically restored from storage.
+// typically restored from storage, unless last is more than MaxAhead ahead
+// of the wall clock: then it starts from the wall clock (see Recovered).
 func New(now func() time.Time, last Timestamp) *Clock {
 	if now == nil {
 		now = time.Now
 	}
-	return &Clock{now: now, last: last}
+	c := &Clock{now: now, last: last}
+	if pt := now().UnixMilli(); tooFarAhead(last.Wall, pt) {
+		c.last, c.recovered = Timestamp{Wall: pt}, last
+	}
+	return c
+}
+
+// Recovered returns the restored timestamp New set back because it was
+// more than MaxAhead ahead of the wall clock, and whether it did.
+func (c *Clock) Recovered() (Timestamp, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.recovered, !c.recovered.IsZero()
+}
+
+// tooFarAhead reports whether wall (milliseconds) is more than MaxAhead
+// after pt, without overflowing.
+func tooFarAhead(wall, pt int64) bool {
+	return wall > pt && uint64(wall-pt) > uint64(MaxAhead.Milliseconds())
 }
 
 // Now returns a timestamp greater than every timestamp returned or observed
@@ -72,22 +110,32 @@ func (c *Clock) Now() Timestamp {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	pt := c.now().UnixMilli()
-	if pt > c.last.Wall {
+	switch {
+	case pt > c.last.Wall:
 		c.last = Timestamp{Wall: pt}
-	} else {
+	case c.last.Logical < math.MaxUint32:
 		c.last.Logical++
+	case c.last.Wall < math.MaxInt64:
+		// The counter is full: carry into the next millisecond rather
+		// than wrap below every timestamp issued before.
+		c.last = Timestamp{Wall: c.last.Wall + 1}
 	}
 	return c.last
 }
 
 // Observe moves the clock past a timestamp received from another device so
-// that the next Now is ordered after it.
-func (c *Clock) Observe(remote Timestamp) {
+// that the next Now is ordered after it, unless that timestamp is more than
+// MaxAhead ahead of the wall clock; it reports whether it observed it.
+func (c *Clock) Observe(remote Timestamp) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if tooFarAhead(remote.Wall, c.now().UnixMilli()) {
+		return false
+	}
 	if remote.Compare(c.last) > 0 {
 		c.last = remote
 	}
+	return true
 }
 
 // Last returns the highest timestamp issued or observed, for persisting.

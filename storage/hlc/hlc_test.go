@@ -1,6 +1,7 @@
 package hlc
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -36,9 +37,69 @@ func TestObserveOrdersAfterRemote(t *testing.T) {
 
 func TestRestoredClockNeverGoesBelowLast(t *testing.T) {
 	last := Timestamp{Wall: 9_999_999, Logical: 3}
-	c := New(func() time.Time { return time.UnixMilli(1) }, last)
+	c := New(func() time.Time { return time.UnixMilli(9_999_999 - 60_000) }, last)
 	if got := c.Now(); got.Compare(last) <= 0 {
 		t.Fatalf("Now %v not after restored %v", got, last)
+	}
+	if _, ok := c.Recovered(); ok {
+		t.Fatal("a clock one minute ahead was set back")
+	}
+}
+
+func TestFarFutureRemoteTimeIsNotObserved(t *testing.T) {
+	wall := time.UnixMilli(1_000_000_000)
+	c := New(func() time.Time { return wall }, Timestamp{})
+	far := Timestamp{Wall: math.MaxInt64 - 1, Logical: 9} // year 292278994
+	if c.Observe(far) {
+		t.Fatal("a time from year 292278994 was observed")
+	}
+	near := Timestamp{Wall: wall.Add(MaxAhead - time.Second).UnixMilli()}
+	if !c.Observe(near) {
+		t.Fatalf("a time %v ahead was not observed", MaxAhead-time.Second)
+	}
+	if got := c.Now(); got.Compare(near) <= 0 || got.Wall != near.Wall {
+		t.Fatalf("Now %v: want just after the observed %v", got, near)
+	}
+	if c.Observe(Timestamp{Wall: wall.Add(MaxAhead + time.Second).UnixMilli()}) {
+		t.Fatalf("a time %v ahead was observed", MaxAhead+time.Second)
+	}
+}
+
+func TestClockDraggedIntoTheFutureRecoversOnRestore(t *testing.T) {
+	wall := time.UnixMilli(1_000_000_000)
+	dragged := Timestamp{Wall: math.MaxInt64 - 1, Logical: math.MaxUint32 - 1}
+	c := New(func() time.Time { return wall }, dragged)
+	got, ok := c.Recovered()
+	if !ok || got != dragged {
+		t.Fatalf("Recovered() = %v, %v; want %v, true", got, ok, dragged)
+	}
+	if now := c.Now(); now.Wall != wall.UnixMilli() {
+		t.Fatalf("Now after recovery %v, want the wall clock %v", now, wall)
+	}
+}
+
+func TestLogicalCounterSaturates(t *testing.T) {
+	wall := time.UnixMilli(1_000_000_000)
+	c := New(func() time.Time { return wall }, Timestamp{})
+	c.Observe(Timestamp{Wall: wall.UnixMilli(), Logical: math.MaxUint32 - 1})
+	a := c.Now()
+	b := c.Now() // the counter is full here
+	d := c.Now()
+	if a.Logical != math.MaxUint32 || b.Compare(a) <= 0 || d.Compare(b) <= 0 {
+		t.Fatalf("readings %v, %v, %v: want strictly increasing, never wrapping", a, b, d)
+	}
+	if b.Wall != a.Wall+1 {
+		t.Fatalf("a full counter did not carry into the next millisecond: %v after %v", b, a)
+	}
+
+	// At the top of the range the clock stays, rather than go back.
+	top := New(func() time.Time { return time.UnixMilli(math.MaxInt64) }, Timestamp{})
+	top.Observe(Max)
+	if got := top.Now(); got != Max {
+		t.Fatalf("Now at the top of the range = %v, want %v", got, Max)
+	}
+	if got := top.Now(); got.Compare(Max) != 0 {
+		t.Fatalf("the clock left the top of the range: %v", got)
 	}
 }
 

@@ -82,6 +82,9 @@ type Progress struct {
 // Report sums up one pass.
 type Report struct {
 	Sent, Received, Quarantined, FilesSent, FilesFetched int
+	// Held and Dropped count the envelopes received that were held for a
+	// newer version, or dropped because the vault's caps were reached.
+	Held, Dropped int
 }
 
 // Engine syncs one vault. Its methods are safe for concurrent use, but
@@ -406,6 +409,12 @@ func (e *Engine) receive(ctx context.Context, r *Report) error {
 				e.log.Warn("an envelope from the relay failed verification and was quarantined")
 			case storage.Applied:
 				r.Received++
+			case storage.Held:
+				r.Held++
+				e.log.Warn("an envelope from a newer version of Letapis was kept for when this device is updated")
+			case storage.Dropped:
+				r.Dropped++
+				e.log.Warn("an envelope was dropped: this device keeps as many unverified envelopes as it may")
 			}
 		}
 		if err != nil {
