@@ -33,7 +33,15 @@ const (
 	kindRoster   = "roster"
 	kindKey      = "key"
 	kindAudience = "audience"
+	kindTeamConf = "teamconf" // team settings: the deletion hold (deletions.go)
+	kindRestore  = "restore"  // an admin's restore of a record pending deletion
 )
+
+// systemKinds lists every system revision kind; nothing else is one.
+var systemKinds = []string{kindRoster, kindKey, kindAudience, kindTeamConf, kindRestore}
+
+// systemKind reports whether k is a system revision kind.
+func systemKind(k string) bool { return slices.Contains(systemKinds, k) }
 
 // Member roles.
 const (
