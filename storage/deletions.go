@@ -55,6 +55,9 @@ var (
 	// ErrDeleteRefused means the team's rules forbid this delete or
 	// restore; the error says which rule.
 	ErrDeleteRefused = errors.New("delete refused")
+	// ErrReasonNeeded means the delete needs a reason: it is of a sealed
+	// testimony or an attachment of one.
+	ErrReasonNeeded = errors.New("needs a reason")
 	// ErrNotPending means a restore names a record that is not pending
 	// deletion.
 	ErrNotPending = errors.New("the record is not pending deletion")
@@ -260,7 +263,7 @@ func (v *Vault) holdOwnDelete(id, reason string) (held bool, err error) {
 		return setJSON(txn, []byte(keyClock), v.clock.Last())
 	})
 	if err != nil {
-		return false, fmt.Errorf("delete %s %s: %w", "record", id, err)
+		return false, fmt.Errorf("delete %s: %w", id, err)
 	}
 	return held, nil
 }
@@ -358,7 +361,7 @@ func checkDelete(txn *badger.Txn, device ed25519.PublicKey, m *Member, cur *Reco
 		case m.Role != RoleAdmin:
 			return fmt.Errorf("%s is not an admin: only an admin may delete %s", who, what)
 		case strings.TrimSpace(ts.Reason) == "":
-			return fmt.Errorf("deleting %s needs a reason", what)
+			return fmt.Errorf("deleting %s %w", what, ErrReasonNeeded)
 		case cur.Sealed && ts.SealHash != "" && ts.SealHash != cur.SealHash:
 			return fmt.Errorf("the delete names seal hash %s, but the sealed testimony's is %s", ts.SealHash, cur.SealHash)
 		}
