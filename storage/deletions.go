@@ -315,7 +315,7 @@ func recordAuthors(txn *badger.Txn, id string) ([]string, error) {
 }
 
 // sealedEvidence reports whether cur is a sealed testimony or an
-// attachment of one.
+// attachment of one, the testimony live or pending deletion.
 func sealedEvidence(txn *badger.Txn, cur *Record) (bool, error) {
 	if cur.Sealed {
 		return true, nil
@@ -323,15 +323,27 @@ func sealedEvidence(txn *badger.Txn, cur *Record) (bool, error) {
 	if cur.Kind != record.KindAttachment {
 		return false, nil
 	}
+	var ids []string
 	prefix := key(pfxBack, cur.ID, "/")
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
-	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
-		r, err := loadRecord(txn, strings.TrimPrefix(string(it.Item().Key()), string(prefix)))
+		ids = append(ids, strings.TrimPrefix(string(it.Item().Key()), string(prefix)))
+	}
+	it.Close()
+	// A testimony pending deletion has no links; its body still names
+	// its attachments.
+	if err := eachHeld(txn, func(id string, _ *heldDeletion) error { ids = append(ids, id); return nil }); err != nil {
+		return false, err
+	}
+	for _, id := range ids {
+		r, err := loadRecord(txn, id)
 		if err != nil {
 			return false, err
 		}
-		if r != nil && r.Kind == record.KindTestimony && r.Sealed && !r.Deleted {
+		if r == nil || r.Kind != record.KindTestimony || !r.Sealed || (r.Deleted && !r.PendingDeletion) {
+			continue
+		}
+		if b, err := record.Decode(r.Kind, r.Body); err == nil && slices.Contains(b.(*record.Testimony).Attachments, cur.ID) {
 			return true, nil
 		}
 	}
@@ -492,7 +504,8 @@ func (v *Vault) receiveDeletion(txn *badger.Txn, o *envelope.Opened, ct []byte, 
 
 // finishHeldDeletions deletes for good, as an immediate delete does, the
 // records whose hold has ended on this device's clock, and marks the
-// store for purging.
+// store for purging. A deletion by a device removed from the team since
+// is cancelled instead: the record comes back, as if restored.
 func (v *Vault) finishHeldDeletions() error {
 	now := v.wallNow()
 	v.waitIndex()
@@ -501,23 +514,37 @@ func (v *Vault) finishHeldDeletions() error {
 	if v.db == nil {
 		return fmt.Errorf("purge deletions: %w", ErrLocked)
 	}
-	due := map[string]heldDeletion{}
+	due, cancel := map[string]heldDeletion{}, map[string]heldDeletion{}
 	err := v.db.View(func(txn *badger.Txn) error {
 		return eachHeld(txn, func(id string, d *heldDeletion) error {
-			if !now.Before(d.PurgeAt) {
+			m, err := member(txn, d.By)
+			switch {
+			case err != nil:
+				return err
+			case m != nil && m.Removed:
+				cancel[id] = *d
+			case !now.Before(d.PurgeAt):
 				due[id] = *d
 			}
 			return nil
 		})
 	})
-	if err != nil || len(due) == 0 {
+	if err != nil || len(due)+len(cancel) == 0 {
 		return err
 	}
 	err = v.writeRecords(func(txn *badger.Txn) error {
+		for id, d := range cancel {
+			if err := v.applyRestore(txn, &restoreBody{V: 1, Record: id, Tombstone: d.Tombstone}); err != nil {
+				return fmt.Errorf("record %s: %w", id, err)
+			}
+		}
 		for id, d := range due {
 			if err := v.finishDeletion(txn, id, &d); err != nil {
 				return fmt.Errorf("record %s: %w", id, err)
 			}
+		}
+		if len(due) == 0 {
+			return nil
 		}
 		return txn.Set([]byte(keyPurge), nil)
 	})

@@ -466,3 +466,80 @@ func TestLegacyTombstoneStillReads(t *testing.T) {
 		t.Fatalf("history of an old tombstone: %+v, %v", h, err)
 	}
 }
+
+// TestRemovedMembersDeleteIsRefused: a member's laptop is seized and its
+// deletes go out; the admin removes the member. Its deletions still held
+// are cancelled on every device (the records come back), and a delete it
+// writes after its removal is quarantined.
+func TestRemovedMembersDeleteIsRefused(t *testing.T) {
+	log, vs := newTeam(t, 3)
+	admin, seized, other := vs[0], vs[1], vs[2]
+	n := mustAdd(t, seized, &record.Note{Text: "the seized member's own note"})
+	later := mustAdd(t, seized, &record.Note{Text: "deleted after the removal"})
+	log.exchange(t, vs...)
+	if err := seized.Delete(n.ID); err != nil {
+		t.Fatal(err)
+	}
+	log.exchange(t, vs...)
+	if r, _ := other.Get(n.ID); !r.PendingDeletion {
+		t.Fatalf("the member's delete of its own note: %+v", r)
+	}
+	if err := admin.Expel(seized.DeviceKey()); err != nil {
+		t.Fatal(err)
+	}
+	log.exchange(t, admin, other)
+	for _, v := range []*Vault{admin, other} {
+		if err := v.PurgeIfNeeded(); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := v.Get(n.ID); err != nil || r.Deleted || r.PendingDeletion || !listed(t, v, record.KindNote, n.ID) {
+			t.Fatalf("a removed member's held deletion: %+v, %v; want it cancelled", r, err)
+		}
+	}
+	forgeDelete(t, seized, later.ID, Tombstone{V: 1})
+	log.exchange(t, vs...)
+	for _, v := range []*Vault{admin, other} {
+		mustQuarantine(t, v, "after it was removed")
+		if r, _ := v.Get(later.ID); r.Deleted {
+			t.Fatalf("a delete written after the removal was applied: %+v", r)
+		}
+	}
+}
+
+// TestAttachmentOfAHeldTestimonyStaysProtected: while a sealed testimony
+// is pending deletion, its attachments are still sealed evidence: a member
+// who wrote the attachment may not delete it.
+func TestAttachmentOfAHeldTestimonyStaysProtected(t *testing.T) {
+	log, vs := newTeam(t, 2)
+	admin, member := vs[0], vs[1]
+	att, err := member.ImportAttachment(strings.NewReader("the member's photo"), "cell.jpg", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.exchange(t, vs...)
+	tm := mustAdd(t, admin, &record.Testimony{Interviewee: "W", Consent: record.Consent{Scopes: []string{"legal"}}, Text: "with the photo", Attachments: []string{att.ID}})
+	if _, err := admin.Seal(tm.ID); err != nil {
+		t.Fatal(err)
+	}
+	log.exchange(t, vs...)
+	if err := admin.DeleteWithReason(tm.ID, "moved to the case file"); err != nil {
+		t.Fatal(err)
+	}
+	log.exchange(t, vs...)
+	if err := member.Delete(att.ID); !errors.Is(err, ErrDeleteRefused) || !strings.Contains(err.Error(), "an attachment of a sealed testimony") {
+		t.Fatalf("the member's delete of an attachment of a held testimony: %v", err)
+	}
+	forgeDelete(t, member, att.ID, Tombstone{V: 1})
+	log.exchange(t, vs...)
+	mustQuarantine(t, admin, "only an admin may delete an attachment of a sealed testimony")
+	if err := admin.Restore(tm.ID); err != nil {
+		t.Fatal(err)
+	}
+	log.exchange(t, vs...)
+	for _, v := range vs {
+		var out strings.Builder
+		if _, err := v.ExportAttachment(att.ID, &out); err != nil || out.String() != "the member's photo" {
+			t.Fatalf("the attachment after the testimony's restore: %q, %v", out.String(), err)
+		}
+	}
+}
