@@ -11,12 +11,10 @@ import (
 	"github.com/letapis/letapis/sync/relay"
 )
 
-// TestDeleteAsksForAReasonAndPendingDeletionsRestore: in a team, the
-// Delete action on a sealed testimony asks for a reason and shows the
-// vault's refusal without one; with one, the testimony is pending
-// deletion and listed in the Sync tab's pending deletions with who and
-// why; the admin's Restore brings it back sealed.
-func TestDeleteAsksForAReasonAndPendingDeletionsRestore(t *testing.T) {
+// foundedUI is syncUI on a vault that founded a team on a real relay on
+// 127.0.0.1, from the Sync tab; it returns the relay and the team id too.
+func foundedUI(t *testing.T) (*UI, *testRelay, string) {
+	t.Helper()
 	r := startTestRelay(t)
 	teamID, token, err := relay.NewTeam(context.Background(), r.store)
 	if err != nil {
@@ -29,6 +27,17 @@ func TestDeleteAsksForAReasonAndPendingDeletionsRestore(t *testing.T) {
 	p.team.token.SetText(token)
 	test.Tap(p.team.start)
 	u.wait()
+	return u, r, teamID
+}
+
+// TestDeleteAsksForAReasonAndPendingDeletionsRestore: in a team, the
+// Delete action on a sealed testimony asks for a reason and shows the
+// vault's refusal without one; with one, the testimony is pending
+// deletion and listed in the Sync tab's pending deletions with who and
+// why; the admin's Restore brings it back sealed.
+func TestDeleteAsksForAReasonAndPendingDeletionsRestore(t *testing.T) {
+	u, _, _ := foundedUI(t)
+	p := u.main.sync
 
 	id := addBody(t, u, &record.Testimony{Interviewee: "Witness M", Consent: record.Consent{Scopes: []string{"legal"}}, Text: "Held 12 days in the punishment cell."})
 	sealed, err := u.vault.Seal(id)

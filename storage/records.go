@@ -708,20 +708,7 @@ func (v *Vault) setIndexes(txn *badger.Txn, r *Record) error {
 
 // dropIndexes removes what setIndexes wrote for a record being deleted.
 func (v *Vault) dropIndexes(txn *badger.Txn, r *Record) error {
-	if _, err := txn.Get(summaryKey(r.Kind, r.ID)); err == nil {
-		if err := addCount(txn, r.Kind, -1); err != nil {
-			return err
-		}
-	} else if !errors.Is(err, badger.ErrKeyNotFound) {
-		return err
-	}
-	if err := txn.Delete(summaryKey(r.Kind, r.ID)); err != nil {
-		return err
-	}
-	if err := setLinks(txn, r.ID, r.Kind, nil); err != nil {
-		return err
-	}
-	if err := v.unindex(r.ID); err != nil {
+	if err := v.hide(txn, r); err != nil {
 		return err
 	}
 	if r.Body == nil || r.Schema > record.SchemaVersion {

@@ -61,15 +61,7 @@ sooner.`,
 func cmdDelete(a *app, c *command, args []string) error {
 	fs := a.flagSet(c)
 	reason := fs.String("reason", "", "why the record is deleted; needed for a sealed testimony or its attachments in a team (the team can read it)")
-	pos, err := a.parse(c, fs, args, 1, 1)
-	if err != nil {
-		return err
-	}
-	return a.withVault(func(v *storage.Vault) error {
-		id, err := (&applyCtx{a: a, v: v}).resolveAny(pos[0])
-		if err != nil {
-			return err
-		}
+	return a.withRecordFlags(c, fs, args, func(v *storage.Vault, id string) error {
 		r, err := v.Get(id)
 		if err != nil {
 			return err

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -36,14 +34,7 @@ func TestDeleteScenario(t *testing.T) {
 	tmp := t.TempDir()
 	cliBin, relayBin := buildBinary(t, "."), buildBinary(t, "../letapis-relay")
 	data := filepath.Join(tmp, "relay")
-	out, err := exec.Command(relayBin, "team", "create", "--data", data).Output()
-	if err != nil {
-		t.Fatalf("letapis-relay team create: %v", err)
-	}
-	m := regexp.MustCompile(`^team +(\S+)\ntoken +(\S+)\n$`).FindStringSubmatch(string(out))
-	if m == nil {
-		t.Fatalf("letapis-relay team create printed %q", out)
-	}
+	team, token := createRelayTeam(t, relayBin, data)
 	addr := freeAddr(t)
 	relay := startRelayProcess(t, relayBin, data, addr)
 	defer relay.stop()
@@ -51,7 +42,7 @@ func TestDeleteScenario(t *testing.T) {
 	member := &cliProcess{t: t, bin: cliBin, vault: filepath.Join(tmp, "member")}
 	admin.ok("", "init")
 	member.ok("", "init")
-	admin.ok("", "team", "create", "--relay", "http://"+addr, "--team", m[1], "--token", m[2])
+	admin.ok("", "team", "create", "--relay", "http://"+addr, "--team", team, "--token", token)
 	member.ok("", "team", "join", admin.ok("", "team", "invite"))
 	admin.ok("", "--yes", "team", "approve")
 	member.ok("", "sync")
