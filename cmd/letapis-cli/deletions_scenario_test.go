@@ -107,6 +107,9 @@ func TestDeleteScenario(t *testing.T) {
 		if s := testimony(c, tm); !s.PendingDeletion {
 			t.Fatalf("not pending on %s: %+v", filepath.Base(c.vault), s)
 		}
+		if h := c.ok("", "history", tm); !strings.Contains(h, "deleted (reason: the witness withdrew consent), pending: kept until the team's hold ends") {
+			t.Fatalf("history on %s:\n%s", filepath.Base(c.vault), h)
+		}
 		if table := c.ok("", "deletions"); !strings.Contains(table, "the witness withdrew consent") || !strings.Contains(table, "PURGED AFTER") {
 			t.Fatalf("deletions table on %s:\n%s", filepath.Base(c.vault), table)
 		}
