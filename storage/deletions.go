@@ -77,8 +77,9 @@ type Tombstone struct {
 	// record, its creator first.
 	Authors []string `json:"authors,omitempty"`
 	// Unsent marks a revision that stands in for revisions that never
-	// left the deleting device (or the delete of a record that never
-	// did): receivers only note its sequence number.
+	// left the deleting device, or the delete of a record that never did:
+	// a receiver that holds the record only notes its sequence number,
+	// one that does not keeps a tombstone.
 	Unsent bool `json:"unsent,omitempty"`
 }
 
@@ -455,33 +456,36 @@ func (v *Vault) receiveDeletion(txn *badger.Txn, o *envelope.Opened, ct []byte, 
 	case rev.Kind == kindRestore:
 		reject, err := v.receiveRestore(txn, o, ct, author)
 		return true, Applied, false, reject, err
-	case rev.Op != envelope.OpDelete || systemKind(rev.Kind):
+	case systemKind(rev.Kind):
 		return false, 0, false, nil, nil
+	case rev.Op != envelope.OpDelete:
+		done, err := v.receiveHeldEdit(txn, o, ct)
+		return done, Applied, false, nil, err
 	}
 	ts, perr := parseTombstone(rev.Body)
 	if perr != nil {
 		return true, 0, false, perr, nil
-	}
-	if ts.Unsent {
-		// Nothing to delete here: keep the envelope and the number.
-		if err := txn.Set(key(pfxEnvelope, o.ID.String()), ct); err != nil {
-			return true, 0, false, nil, err
-		}
-		return true, Applied, false, nil, recordSeq(txn, rev.Author, rev.Seq, rev.ID)
 	}
 	cur, err := loadRecord(txn, rev.Record)
 	if err != nil {
 		return true, 0, false, nil, err
 	}
 	switch {
-	case cur == nil && ts.V == 0:
+	case cur == nil && (ts.V == 0 || ts.Unsent):
+		// A record this device never had: a bare tombstone, as before.
 		return false, 0, false, nil, nil
 	case cur == nil:
-		return true, 0, true, nil, nil // the record may still come
+		return true, 0, true, nil, nil // the record it deletes may still come
 	case cur.Kind != record.Kind(rev.Kind):
 		return true, 0, false, fmt.Errorf("revision of a %s for a %s record", rev.Kind, cur.Kind), nil
 	case cur.Deleted && !cur.PendingDeletion:
 		return false, 0, false, nil, nil
+	case ts.Unsent:
+		// A stand-in deletes nothing: keep the envelope and the number.
+		if err := txn.Set(key(pfxEnvelope, o.ID.String()), ct); err != nil {
+			return true, 0, false, nil, err
+		}
+		return true, Applied, false, nil, recordSeq(txn, rev.Author, rev.Seq, rev.ID)
 	}
 	if inTeam {
 		if reject := checkDelete(txn, rev.Author, author, cur, ts); reject != nil {
@@ -502,20 +506,42 @@ func (v *Vault) receiveDeletion(txn *badger.Txn, o *envelope.Opened, ct []byte, 
 	return true, Applied, false, nil, v.holdDeletion(txn, o, ct, cur, ts)
 }
 
+// receiveHeldEdit applies an edit of a record pending deletion as it
+// would apply to the live record, and keeps the record hidden: a restore
+// brings the edit back with it. done is false if the record is not
+// pending deletion (a key lookup, no read of the record).
+func (v *Vault) receiveHeldEdit(txn *badger.Txn, o *envelope.Opened, ct []byte) (done bool, err error) {
+	if _, err := txn.Get(key(pfxHeld, o.Revision.Record)); errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	} else if err != nil {
+		return true, err
+	}
+	cur, err := loadRecord(txn, o.Revision.Record)
+	if err != nil || cur == nil || !cur.PendingDeletion || cur.Kind != record.Kind(o.Revision.Kind) {
+		return false, err // the usual checks apply
+	}
+	live := *cur
+	live.Deleted, live.PendingDeletion = false, false
+	v.clock.Observe(o.Revision.Time)
+	r, err := v.applyRemote(txn, o, ct, &live)
+	if err != nil {
+		return true, err
+	}
+	if err := v.hide(txn, r); err != nil {
+		return true, err
+	}
+	r.Deleted, r.PendingDeletion = true, true
+	return true, setJSON(txn, key(pfxRecord, r.ID), r)
+}
+
 // finishHeldDeletions deletes for good, as an immediate delete does, the
 // records whose hold has ended on this device's clock, and marks the
 // store for purging. A deletion by a device removed from the team since
 // is cancelled instead: the record comes back, as if restored.
 func (v *Vault) finishHeldDeletions() error {
 	now := v.wallNow()
-	v.waitIndex()
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.db == nil {
-		return fmt.Errorf("purge deletions: %w", ErrLocked)
-	}
 	due, cancel := map[string]heldDeletion{}, map[string]heldDeletion{}
-	err := v.db.View(func(txn *badger.Txn) error {
+	err := v.view(func(txn *badger.Txn) error {
 		return eachHeld(txn, func(id string, d *heldDeletion) error {
 			m, err := member(txn, d.By)
 			switch {
@@ -531,6 +557,12 @@ func (v *Vault) finishHeldDeletions() error {
 	})
 	if err != nil || len(due)+len(cancel) == 0 {
 		return err
+	}
+	v.waitIndex()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.db == nil {
+		return fmt.Errorf("purge deletions: %w", ErrLocked)
 	}
 	err = v.writeRecords(func(txn *badger.Txn) error {
 		for id, d := range cancel {

@@ -543,3 +543,38 @@ func TestAttachmentOfAHeldTestimonyStaysProtected(t *testing.T) {
 		}
 	}
 }
+
+// TestEditDuringTheHoldComesBackWithTheRestore: a member edits a note
+// while, unknown to it, an admin deletes it; the edit arrives while the
+// note is pending deletion, stays hidden, and comes back with the restore.
+func TestEditDuringTheHoldComesBackWithTheRestore(t *testing.T) {
+	log, vs := newTeam(t, 2)
+	admin, member := vs[0], vs[1]
+	n := mustAdd(t, member, &record.Note{Text: "first words"})
+	log.exchange(t, vs...)
+	if err := admin.Delete(n.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := member.Update(n.ID, &record.Note{Text: "words added meanwhile"}); err != nil {
+		t.Fatal(err)
+	}
+	log.exchange(t, vs...)
+	for _, v := range vs {
+		if r, _ := v.Get(n.ID); !r.PendingDeletion || listed(t, v, record.KindNote, n.ID) {
+			t.Fatalf("after the delete and a concurrent edit: %+v", r)
+		}
+	}
+	if err := admin.Restore(n.ID); err != nil {
+		t.Fatal(err)
+	}
+	log.exchange(t, vs...)
+	for _, v := range vs {
+		r, err := v.Get(n.ID)
+		if err != nil || r.Deleted {
+			t.Fatalf("after the restore: %+v, %v", r, err)
+		}
+		if b, err := r.Decode(); err != nil || b.(*record.Note).Text != "words added meanwhile" {
+			t.Fatalf("the restored note on %s: %+v, %v", Fingerprint(v.DeviceKey()), b, err)
+		}
+	}
+}

@@ -461,10 +461,11 @@ func TestDeletedUnsentRevisionLeavesNoGap(t *testing.T) {
 	if qs, _ := b.Quarantined(); len(qs) != 0 {
 		t.Fatalf("B quarantined %d envelopes", len(qs))
 	}
-	if r, err := b.Get(unsent.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("B holds %+v of a record that never left A: %v", r, err)
+	want, _ := a.Get(unsent.ID)
+	if r, err := b.Get(unsent.ID); err != nil || !r.Deleted || r.PendingDeletion || !slices.Equal(r.Heads, want.Heads) {
+		t.Fatalf("B does not hold A's tombstone of a record that never left A: %+v, %v", r, err)
 	}
-	want, _ := a.Get(sending.ID)
+	want, _ = a.Get(sending.ID)
 	if r, err := b.Get(sending.ID); err != nil || !r.PendingDeletion || !slices.Equal(r.Heads, want.Heads) {
 		t.Fatalf("B does not hold A's pending deletion of %s: %+v, %v", sending.ID, r, err)
 	}
