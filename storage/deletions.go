@@ -451,8 +451,8 @@ func (v *Vault) receiveDeletion(txn *badger.Txn, o *envelope.Opened, ct []byte, 
 	rev := &o.Revision
 	switch {
 	case rev.Kind == kindTeamConf:
-		reject, err := v.receiveTeamConf(txn, o, ct, author)
-		return true, Applied, false, reject, err
+		pending, reject, err := v.receiveTeamConf(txn, o, ct, author)
+		return true, Applied, pending, reject, err
 	case rev.Kind == kindRestore:
 		reject, err := v.receiveRestore(txn, o, ct, author)
 		return true, Applied, false, reject, err
@@ -802,22 +802,35 @@ func (v *Vault) DeletionHold() (set, now time.Duration, err error) {
 }
 
 // receiveTeamConf checks and stores a team setting from another device.
-func (v *Vault) receiveTeamConf(txn *badger.Txn, o *envelope.Opened, ct []byte, author *Member) (reject, err error) {
+// A setting numbered past the next one waits (pending) for those between,
+// so that no admin can number one so high that none can follow it.
+func (v *Vault) receiveTeamConf(txn *badger.Txn, o *envelope.Opened, ct []byte, author *Member) (pending bool, reject, err error) {
 	if author == nil || author.Removed || author.Role != RoleAdmin {
-		return fmt.Errorf("team setting signed by %s, who is not an admin", Fingerprint(o.Revision.Author)), nil
+		return false, fmt.Errorf("team setting signed by %s, who is not an admin", Fingerprint(o.Revision.Author)), nil
 	}
 	var b teamConfBody
 	if err := json.Unmarshal(o.Revision.Body, &b); err != nil {
-		return fmt.Errorf("team setting: %w", err), nil
+		return false, fmt.Errorf("team setting: %w", err), nil
 	}
 	hold := time.Duration(b.HoldSeconds) * time.Second
 	if b.N == 0 || hold < MinHold || hold > MaxHold {
-		return fmt.Errorf("team setting %d: a deletion hold of %s is outside %s to %s", b.N, hold, MinHold, MaxHold), nil
+		return false, fmt.Errorf("team setting %d: a deletion hold of %s is outside %s to %s", b.N, hold, MinHold, MaxHold), nil
+	}
+	confs, err := teamConfs(txn)
+	if err != nil {
+		return false, nil, err
+	}
+	var highest uint64
+	if len(confs) > 0 {
+		highest = confs[len(confs)-1].N
+	}
+	if b.N > highest+1 {
+		return true, nil, nil
 	}
 	if err := storeRevision(txn, o, ct); err != nil {
-		return nil, err
+		return false, nil, err
 	}
-	return nil, storeTeamConf(txn, teamConf{N: b.N, Rev: o.Revision.ID, Hold: hold, Received: v.wallNow().UTC()})
+	return false, nil, storeTeamConf(txn, teamConf{N: b.N, Rev: o.Revision.ID, Hold: hold, Received: v.wallNow().UTC()})
 }
 
 func storeTeamConf(txn *badger.Txn, c teamConf) error {

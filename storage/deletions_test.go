@@ -578,3 +578,23 @@ func TestEditDuringTheHoldComesBackWithTheRestore(t *testing.T) {
 		}
 	}
 }
+
+// TestATeamSettingCannotJumpAhead: an admin numbers a setting far past
+// the next one, so that no later setting could replace it; it waits
+// (pending) and the team's hold is unchanged.
+func TestATeamSettingCannotJumpAhead(t *testing.T) {
+	log, vs := newTeam(t, 2)
+	admin, member := vs[0], vs[1]
+	forgeSystem(t, admin, kindTeamConf, teamConfBody{V: 1, N: 1 << 62, HoldSeconds: int64(MinHold / time.Second)})
+	log.exchange(t, vs...)
+	if set, _, _ := member.DeletionHold(); set != DefaultHold {
+		t.Fatalf("a setting numbered 2^62 became the hold: %s", set)
+	}
+	if err := admin.SetDeletionHold(30 * 24 * time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	log.exchange(t, vs...)
+	if set, _, _ := member.DeletionHold(); set != 30*24*time.Hour {
+		t.Fatalf("the next setting did not apply: %s", set)
+	}
+}
