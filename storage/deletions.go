@@ -48,6 +48,7 @@ const (
 	pfxHeld     = "pdel/"     // record id → heldDeletion
 	pfxRestored = "restored/" // tombstone revision id → record id
 	pfxTeamConf = "tconf/"    // setting number (hex16) "/" revision id → teamConf
+	pfxBlind    = "blind/"    // record id → device key of a member's tombstone that came before the record
 )
 
 // Errors of deletes.
@@ -459,6 +460,9 @@ func (v *Vault) receiveDeletion(txn *badger.Txn, o *envelope.Opened, ct []byte, 
 	case systemKind(rev.Kind):
 		return false, 0, false, nil, nil
 	case rev.Op != envelope.OpDelete:
+		if err := undoBlindTombstone(txn, o); err != nil {
+			return true, 0, false, nil, err
+		}
 		done, err := v.receiveHeldEdit(txn, o, ct)
 		return done, Applied, false, nil, err
 	}
@@ -472,7 +476,14 @@ func (v *Vault) receiveDeletion(txn *badger.Txn, o *envelope.Opened, ct []byte, 
 	}
 	switch {
 	case cur == nil && (ts.V == 0 || ts.Unsent):
-		// A record this device never had: a bare tombstone, as before.
+		// A record this device never had: a bare tombstone, as before,
+		// remembered so that the record's first revision, if it comes
+		// later, can show that it was not its deleter's to delete.
+		if inTeam && (author == nil || author.Role != RoleAdmin) {
+			if err := txn.Set(key(pfxBlind, rev.Record), rev.Author); err != nil {
+				return true, 0, false, nil, err
+			}
+		}
 		return false, 0, false, nil, nil
 	case cur == nil:
 		return true, 0, true, nil, nil // the record it deletes may still come
@@ -504,6 +515,54 @@ func (v *Vault) receiveDeletion(txn *badger.Txn, o *envelope.Opened, ct []byte, 
 		return false, 0, false, nil, nil
 	}
 	return true, Applied, false, nil, v.holdDeletion(txn, o, ct, cur, ts)
+}
+
+// undoBlindTombstone checks the first revision o of a record that a
+// member's tombstone deleted before this device had it (a key lookup
+// when there is none). If o has no parents and another device wrote it,
+// the tombstone deleted a record its author did not write: it is
+// quarantined with the reason and the record is received as new.
+func undoBlindTombstone(txn *badger.Txn, o *envelope.Opened) error {
+	id := o.Revision.Record
+	item, err := txn.Get(key(pfxBlind, id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	by, err := item.ValueCopy(nil)
+	if err != nil {
+		return err
+	}
+	if err := txn.Delete(key(pfxBlind, id)); err != nil {
+		return err
+	}
+	if len(o.Revision.Parents) != 0 || o.Revision.Author.Equal(by) {
+		return nil // the author deleted its own record: the tombstone stands
+	}
+	infos, err := revisionInfos(txn, id)
+	if err != nil {
+		return err
+	}
+	for _, info := range infos {
+		item, err := txn.Get(key(pfxEnvelope, info.Envelope))
+		if err != nil {
+			return fmt.Errorf("tombstone envelope: %w", err)
+		}
+		ct, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		reason := fmt.Errorf("delete of %s %s refused: %s is a member and may delete only records it wrote; this one was written by %s",
+			o.Revision.Kind, id, Fingerprint(by), Fingerprint(o.Revision.Author))
+		if err := setQuarantine(txn, info.Envelope, ct, reason); err != nil {
+			return err
+		}
+	}
+	if err := dropRevisions(txn, id); err != nil {
+		return err
+	}
+	return txn.Delete(key(pfxRecord, id))
 }
 
 // receiveHeldEdit applies an edit of a record pending deletion as it

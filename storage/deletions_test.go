@@ -598,3 +598,33 @@ func TestATeamSettingCannotJumpAhead(t *testing.T) {
 		t.Fatalf("the next setting did not apply: %s", set)
 	}
 }
+
+// TestMemberCannotDeleteARecordBeforeItArrives: a member sends a delete
+// (the old, body-less kind) of another member's note to a device that has
+// not received the note yet. The device keeps a tombstone until the note
+// arrives, then sees that the deleter did not write it: the delete is
+// quarantined with the reason and the note is there.
+func TestMemberCannotDeleteARecordBeforeItArrives(t *testing.T) {
+	log, vs := newTeam(t, 3)
+	lagging, member, writer := vs[0], vs[1], vs[2]
+	log.exchange(t, vs...)
+	n := mustAdd(t, writer, &record.Note{Text: "written by the writer"})
+	if reasons := deliver(t, writer, member); len(reasons) != 0 {
+		t.Fatal(reasons)
+	}
+	forgeDelete(t, member, n.ID, Tombstone{})
+	if reasons := deliver(t, member, lagging); len(reasons) != 0 {
+		t.Fatalf("the delete of a record the device lacks: %q", reasons)
+	}
+	if reasons := deliver(t, writer, lagging); len(reasons) != 0 {
+		t.Fatal(reasons)
+	}
+	mustQuarantine(t, lagging, "may delete only records it wrote; this one was written by "+Fingerprint(writer.DeviceKey()))
+	r, err := lagging.Get(n.ID)
+	if err != nil || r.Deleted || !listed(t, lagging, record.KindNote, n.ID) {
+		t.Fatalf("the note on the device that had the delete first: %+v, %v", r, err)
+	}
+	if b, _ := r.Decode(); b.(*record.Note).Text != "written by the writer" {
+		t.Fatalf("the note: %+v", b)
+	}
+}
