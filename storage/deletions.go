@@ -30,16 +30,6 @@ import (
 // higher one it replaces has run, so a coerced admin cannot lower the hold
 // and erase at once. A vault on its own, and a record that never left the
 // deleting device, purge at once as before.
-
-// Hold bounds.
-const (
-	// DefaultHold is the hold of a team that has not set one.
-	DefaultHold = 7 * 24 * time.Hour
-	// MinHold and MaxHold bound the hold an admin may set.
-	MinHold = 24 * time.Hour
-	MaxHold = 365 * 24 * time.Hour
-)
-
 // tombstoneVersion is the version of the tombstone body written now.
 const tombstoneVersion = 1
 
@@ -128,22 +118,6 @@ type restoreBody struct {
 	V         int    `json:"v"`
 	Record    string `json:"record"`
 	Tombstone string `json:"tombstone"`
-}
-
-// teamConfBody is the body of a teamconf system revision: setting N of
-// the team, the highest N (then revision id) being the current one.
-type teamConfBody struct {
-	V           int    `json:"v"`
-	N           uint64 `json:"n"`
-	HoldSeconds int64  `json:"hold_seconds"`
-}
-
-// teamConf is a team setting as a device stores it.
-type teamConf struct {
-	N        uint64        `json:"n"`
-	Rev      string        `json:"rev"`
-	Hold     time.Duration `json:"hold"`
-	Received time.Time     `json:"received"`
 }
 
 // wallNow is the device's wall clock.
@@ -810,126 +784,4 @@ func (v *Vault) applyRestore(txn *badger.Txn, b *restoreBody) error {
 		return err
 	}
 	return txn.Delete(key(pfxHeld, b.Record))
-}
-
-// SetDeletionHold sets how long the team keeps a deleted record before
-// every device purges it, between MinHold and MaxHold. Only an admin may.
-// A lower hold than the current one applies only once the current one
-// has run since this setting, so that lowering it erases nothing sooner.
-func (v *Vault) SetDeletionHold(hold time.Duration) error {
-	if hold < MinHold || hold > MaxHold {
-		return fmt.Errorf("set the deletion hold: %s is outside %s to %s", hold, MinHold, MaxHold)
-	}
-	err := v.update("set the deletion hold", func(txn *badger.Txn) error {
-		if err := v.requireAdmin(txn); err != nil {
-			return err
-		}
-		confs, err := teamConfs(txn)
-		if err != nil {
-			return err
-		}
-		var n uint64 = 1
-		if len(confs) > 0 {
-			n = confs[len(confs)-1].N + 1
-		}
-		body := teamConfBody{V: 1, N: n, HoldSeconds: int64(hold / time.Second)}
-		if err := v.writeSystem(txn, kindTeamConf, body, v.recipient); err != nil {
-			return err
-		}
-		return storeTeamConf(txn, teamConf{N: n, Rev: "own", Hold: hold, Received: v.wallNow().UTC()})
-	})
-	return err
-}
-
-// DeletionHold returns the hold the team set (DefaultHold if none) and the
-// hold that a deletion received now gets, which is longer while a higher
-// hold that was lowered still runs.
-func (v *Vault) DeletionHold() (set, now time.Duration, err error) {
-	err = v.view(func(txn *badger.Txn) error {
-		confs, err := teamConfs(txn)
-		if err != nil {
-			return err
-		}
-		set = DefaultHold
-		if len(confs) > 0 {
-			set = confs[len(confs)-1].Hold
-		}
-		now, err = holdAt(txn, v.wallNow())
-		return err
-	})
-	return set, now, err
-}
-
-// receiveTeamConf checks and stores a team setting from another device.
-// A setting numbered past the next one waits (pending) for those between,
-// so that no admin can number one so high that none can follow it.
-func (v *Vault) receiveTeamConf(txn *badger.Txn, o *envelope.Opened, ct []byte, author *Member) (pending bool, reject, err error) {
-	if author == nil || author.Removed || author.Role != RoleAdmin {
-		return false, fmt.Errorf("team setting signed by %s, who is not an admin", Fingerprint(o.Revision.Author)), nil
-	}
-	var b teamConfBody
-	if err := json.Unmarshal(o.Revision.Body, &b); err != nil {
-		return false, fmt.Errorf("team setting: %w", err), nil
-	}
-	hold := time.Duration(b.HoldSeconds) * time.Second
-	if b.N == 0 || hold < MinHold || hold > MaxHold {
-		return false, fmt.Errorf("team setting %d: a deletion hold of %s is outside %s to %s", b.N, hold, MinHold, MaxHold), nil
-	}
-	confs, err := teamConfs(txn)
-	if err != nil {
-		return false, nil, err
-	}
-	var highest uint64
-	if len(confs) > 0 {
-		highest = confs[len(confs)-1].N
-	}
-	if b.N > highest+1 {
-		return true, nil, nil
-	}
-	if err := storeRevision(txn, o, ct); err != nil {
-		return false, nil, err
-	}
-	return false, nil, storeTeamConf(txn, teamConf{N: b.N, Rev: o.Revision.ID, Hold: hold, Received: v.wallNow().UTC()})
-}
-
-func storeTeamConf(txn *badger.Txn, c teamConf) error {
-	return setJSON(txn, key(pfxTeamConf, fmt.Sprintf("%016x/", c.N), c.Rev), c)
-}
-
-// teamConfs returns the team settings held, in order (number, then
-// revision id).
-func teamConfs(txn *badger.Txn) ([]teamConf, error) {
-	var confs []teamConf
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxTeamConf), PrefetchValues: true})
-	defer it.Close()
-	for it.Rewind(); it.Valid(); it.Next() {
-		var c teamConf
-		if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &c) }); err != nil {
-			return nil, fmt.Errorf("%w: team setting: %w", ErrDamaged, err)
-		}
-		confs = append(confs, c)
-	}
-	return confs, nil
-}
-
-// holdAt is the hold of a deletion received at t: the current setting's,
-// or a longer one it replaced if that has not run yet since it was
-// replaced (the default counts as replaced when the first setting came).
-func holdAt(txn *badger.Txn, t time.Time) (time.Duration, error) {
-	confs, err := teamConfs(txn)
-	if err != nil || len(confs) == 0 {
-		return DefaultHold, err
-	}
-	all := append([]teamConf{{Hold: DefaultHold}}, confs...)
-	hold := all[len(all)-1].Hold
-	for i, c := range all[:len(all)-1] {
-		replaced := all[i+1].Received
-		if c.Received.After(replaced) {
-			replaced = c.Received
-		}
-		if t.Before(replaced.Add(c.Hold)) {
-			hold = max(hold, c.Hold)
-		}
-	}
-	return hold, nil
 }
