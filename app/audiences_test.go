@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,22 +9,11 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/letapis/letapis/storage"
-	"github.com/letapis/letapis/sync/relay"
 )
 
 func TestAudiencePanelMakesAndChangesAnAudience(t *testing.T) {
-	r := startTestRelay(t)
-	teamID, token, err := relay.NewTeam(context.Background(), r.store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := syncUI(t)
+	u, r, teamID := foundedUI(t)
 	p := u.main.sync
-	p.team.relay.SetText(r.url)
-	p.team.teamID.SetText(teamID)
-	p.team.token.SetText(token)
-	test.Tap(p.team.start)
-	u.wait()
 	// A second device, admitted by the vault directly (the invite flow
 	// has its own test).
 	other, err := storage.Create(filepath.Join(t.TempDir(), "other"), testPass, storage.Options{WorkFactor: 10})

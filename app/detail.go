@@ -98,14 +98,17 @@ func (d *detail) labelList(vocab string, codes []string) string {
 // detailView shows one record read-only, with the actions its state allows
 // (Seal for a draft testimony).
 type detailView struct {
-	ui      *UI
-	d       *detail
-	rows    *fyne.Container
-	seal    *widget.Button
-	edit    *widget.Button
-	amend   *widget.Button
-	problem *widget.Label
-	attach  *attachmentSection // nil for kinds without attachments
+	ui    *UI
+	d     *detail
+	rows  *fyne.Container
+	seal  *widget.Button
+	edit  *widget.Button
+	amend *widget.Button
+	del   *widget.Button
+	// deleting is the open delete dialog, for tests.
+	deleting *deleteForm
+	problem  *widget.Label
+	attach   *attachmentSection // nil for kinds without attachments
 	// frame shows page (the record) or, in its place, its history or
 	// conflict view.
 	frame   *fyne.Container
@@ -176,8 +179,8 @@ func newDetailView(u *UI, d *detail, changed func(), edit func(formMode)) *detai
 }
 
 // actions are the buttons of the record: Edit (or Amend for a sealed
-// testimony), Seal for a draft testimony, History, and Resolve conflict. A
-// record in conflict is resolved, not edited.
+// testimony), Seal for a draft testimony, History, Delete, and Resolve
+// conflict. A record in conflict is resolved, not edited.
 func (dv *detailView) actions(edit func(formMode), changed func()) []fyne.CanvasObject {
 	u, rec := dv.ui, dv.d.rec
 	var out []fyne.CanvasObject
@@ -202,6 +205,12 @@ func (dv *detailView) actions(edit func(formMode), changed func()) []fyne.Canvas
 		out = append(out, dv.seal)
 	}
 	out = append(out, u.button(u.T("History…"), theme.HistoryIcon(), dv.showHistory))
+	if edit != nil && !rec.Deleted {
+		dv.del = u.button(u.T("Delete…"), theme.DeleteIcon(), func() {
+			dv.deleting = u.confirmDelete(rec, dv.problem, changed)
+		})
+		out = append(out, dv.del)
+	}
 	if rec.Conflict {
 		out = append(out, u.button(u.T("Resolve conflict…"), theme.WarningIcon(), func() { dv.showConflict(changed) }))
 	}

@@ -470,7 +470,16 @@ func (hv *historyView) revision(e *storage.HistoryEntry) fyne.CanvasObject {
 	now := flatFields(e.Body)
 	switch {
 	case e.Op == envelope.OpDelete:
-		parts = append(parts, paragraph(u.T("The content was purged.")))
+		var ts storage.Tombstone
+		_ = json.Unmarshal(e.Body, &ts) // a delete without a body has no reason
+		if ts.Reason != "" {
+			parts = append(parts, paragraph(u.Tf("Reason: %s", ts.Reason)))
+		}
+		if h.rec.PendingDeletion {
+			parts = append(parts, paragraph(u.T("Pending deletion: an admin can restore the record until the team's hold ends.")))
+		} else {
+			parts = append(parts, paragraph(u.T("The content was purged.")))
+		}
 	case len(e.Parents) == 0:
 		parts = append(parts, hv.changes(nil, now, true))
 	default:

@@ -53,6 +53,7 @@ type teamPanel struct {
 	joinsNote  *widget.Label
 
 	audiences *audiencePanel
+	deletions *deletionPanel
 }
 
 func newTeamPanel(u *UI, p *syncPanel) *teamPanel {
@@ -91,6 +92,7 @@ func newTeamPanel(u *UI, p *syncPanel) *teamPanel {
 	t.applicants = container.NewVBox()
 	t.joinsNote = note()
 	t.audiences = newAudiencePanel(u)
+	t.deletions = newDeletionPanel(u)
 	return t
 }
 
@@ -367,7 +369,7 @@ func (t *teamPanel) show(f *syncFacts) {
 }
 
 func (t *teamPanel) rosterCard() fyne.CanvasObject {
-	return card(t.ui.T("Devices in the team"), "", container.NewVBox(t.roster, t.rosterNote, t.audiences.box))
+	return card(t.ui.T("Devices in the team"), "", container.NewVBox(t.roster, t.rosterNote, t.audiences.box, t.deletions.box))
 }
 
 // showRoster lists the members: fingerprint, role, status; admins can
@@ -400,6 +402,7 @@ func (t *teamPanel) showRoster(f *syncFacts) {
 	t.roster.Objects = rows
 	t.roster.Refresh()
 	t.audiences.show(f)
+	t.deletions.show(f)
 }
 
 // confirmRemove asks before removing a member, then removes it.

@@ -19,7 +19,13 @@ const testPassphrase = "correct horse battery staple"
 // when the test ends.
 func newVault(t testing.TB) *Vault {
 	t.Helper()
-	v, err := Create(filepath.Join(t.TempDir(), "vault"), testPassphrase, testOptions)
+	return newVaultOpts(t, testOptions)
+}
+
+// newVaultOpts is newVault with other options.
+func newVaultOpts(t testing.TB, opts Options) *Vault {
+	t.Helper()
+	v, err := Create(filepath.Join(t.TempDir(), "vault"), testPassphrase, opts)
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}

@@ -7,12 +7,13 @@ const (
 	kindRoster   = "roster"
 	kindKey      = "key"
 	kindAudience = "audience"
+	kindTeamConf = "teamconf" // team settings: the deletion hold (deletionhold.go)
+	kindRestore  = "restore"  // an admin's restore of a record pending deletion
 )
 
 // systemKinds lists every system kind this build knows: receive accepts
-// no other kind outside package record's, and each of these may change
-// the roster or the audience keys. A new system kind is added here.
-var systemKinds = []string{kindRoster, kindKey, kindAudience}
+// no other kind outside package record's. A new system kind is added here.
+var systemKinds = []string{kindRoster, kindKey, kindAudience, kindTeamConf, kindRestore}
 
 // isSystemKind reports whether kind is one of systemKinds.
 func isSystemKind(kind string) bool { return slices.Contains(systemKinds, kind) }

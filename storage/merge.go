@@ -228,7 +228,7 @@ func (v *Vault) ResolveConflict(id string, b record.Body) (*Record, error) {
 		if err != nil {
 			return nil, fmt.Errorf("resolve: %w", err)
 		}
-		return v.change(id, cur.Kind, envelope.OpSeal, sealed, func(*Record) error { return nil })
+		return v.change(id, cur.Kind, envelope.OpSeal, sealed, nil, func(*Record) error { return nil })
 	}
 	return v.Update(id, b)
 }

@@ -87,12 +87,16 @@ func (v *Vault) shredOrphanBlobs() error {
 	if err != nil {
 		return err
 	}
+	held, err := v.heldBlobs() // pending deletion: kept for a restore
+	if err != nil {
+		return err
+	}
 	files, err := filepath.Glob(filepath.Join(v.dir, blobDirName, "*.age"))
 	if err != nil {
 		return err
 	}
 	for _, f := range files {
-		if live[strings.TrimSuffix(filepath.Base(f), ".age")] == nil {
+		if name := strings.TrimSuffix(filepath.Base(f), ".age"); live[name] == nil && !held[name] {
 			if err := shred(f, shredBytes); err != nil {
 				return fmt.Errorf("destroy attachment file: %w", err)
 			}

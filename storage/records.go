@@ -39,6 +39,10 @@ type Record struct {
 	Sealed   bool   `json:"sealed,omitempty"`
 	SealHash string `json:"seal_hash,omitempty"`
 	Deleted  bool   `json:"deleted,omitempty"`
+	// PendingDeletion is set, with Deleted, while a deleted record is
+	// kept for the team's hold: Body and the revisions stay until then,
+	// and an admin may restore it (see PendingDeletions).
+	PendingDeletion bool `json:"pending_deletion,omitempty"`
 	// Conflict is set while concurrent edits disagree on a field; see
 	// ResolveConflict.
 	Conflict bool `json:"conflict,omitempty"`
@@ -100,7 +104,7 @@ type HistoryEntry struct {
 // Add saves a new record and returns it. The body is validated first;
 // nothing is stored if it is not valid.
 func (v *Vault) Add(b record.Body) (*Record, error) {
-	return v.change(NewID(), b.Kind(), envelope.OpPut, b, func(cur *Record) error {
+	return v.change(NewID(), b.Kind(), envelope.OpPut, b, nil, func(cur *Record) error {
 		if cur != nil {
 			return errors.New("a record with this id exists")
 		}
@@ -110,7 +114,7 @@ func (v *Vault) Add(b record.Body) (*Record, error) {
 
 // Update saves b as the new content of record id.
 func (v *Vault) Update(id string, b record.Body) (*Record, error) {
-	return v.change(id, b.Kind(), envelope.OpPut, b, requireLive(b.Kind()))
+	return v.change(id, b.Kind(), envelope.OpPut, b, nil, requireLive(b.Kind()))
 }
 
 // Seal makes a testimony immutable: a seal revision records the SHA-256 of
@@ -128,7 +132,7 @@ func (v *Vault) Seal(id string) (*Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seal: %w", err)
 	}
-	return v.change(id, record.KindTestimony, envelope.OpSeal, body, requireLive(record.KindTestimony))
+	return v.change(id, record.KindTestimony, envelope.OpSeal, body, nil, requireLive(record.KindTestimony))
 }
 
 // Amend adds a testimony that corrects the sealed testimony id and links
@@ -148,34 +152,10 @@ func (v *Vault) Amend(id string, t *record.Testimony) (*Record, error) {
 // Delete writes a tombstone for record id, drops its earlier revisions and
 // attachment file, and purges the store so that the old content cannot be
 // recovered from the vault files. The tombstone stays, so that sync never
-// brings the record back.
-func (v *Vault) Delete(id string) error {
-	cur, err := v.Get(id)
-	if err != nil {
-		return fmt.Errorf("delete: %w", err)
-	}
-	if cur.Deleted {
-		return fmt.Errorf("delete %s: %w", id, ErrDeleted)
-	}
-	// Sealed testimonies can be deleted too: withdrawn consent may require it.
-	notDeleted := func(cur *Record) error {
-		if cur == nil {
-			return ErrNotFound
-		}
-		if cur.Deleted {
-			return ErrDeleted
-		}
-		return nil
-	}
-	if _, err := v.change(id, cur.Kind, envelope.OpDelete, nil, notDeleted); err != nil {
-		return err
-	}
-	// The purge also destroys the file of a deleted attachment.
-	if err := v.Purge(); err != nil {
-		return fmt.Errorf("delete %s: the record is deleted, but purging its old content failed (run delete's purge again): %w", id, err)
-	}
-	return nil
-}
+// brings the record back. In a team the record is first pending deletion
+// for the team's hold, and deleting a sealed testimony needs a reason:
+// see DeleteWithReason.
+func (v *Vault) Delete(id string) error { return v.DeleteWithReason(id, "") }
 
 // unsentRevisions returns, in a team, this device's revisions of record
 // id that certainly never left the device: their envelopes are queued
@@ -200,15 +180,20 @@ func (v *Vault) unsentRevisions(txn *badger.Txn, id string) ([]RevisionInfo, err
 // drops before it was ever sent, a delete revision with the same sequence
 // number in its place: without it the other devices would miss that
 // number for ever and take it for a revision a relay withholds (see
-// Gaps). A stand-in has no body and no place in the record's history.
+// Gaps). A stand-in has no place in the record's history; its body is a
+// tombstone marked unsent, so that receivers only note its number.
 func (v *Vault) writeStandIns(txn *badger.Txn, id string, k record.Kind, dropped []RevisionInfo) error {
 	team, err := teamName(txn)
 	if err != nil {
 		return err
 	}
+	body, err := json.Marshal(Tombstone{V: tombstoneVersion, Unsent: true})
+	if err != nil {
+		return err
+	}
 	for _, d := range dropped {
 		rev := envelope.Revision{Team: team, Record: id, ID: NewID(), Author: v.DeviceKey(), Seq: d.Seq, Time: v.clock.Now(),
-			Kind: string(k), Schema: record.SchemaVersion, Op: envelope.OpDelete}
+			Kind: string(k), Schema: record.SchemaVersion, Op: envelope.OpDelete, Body: body}
 		ct, envID, err := v.teamAddress().seal(&rev, v.signer)
 		if err != nil {
 			return err
@@ -247,10 +232,10 @@ func requireLive(k record.Kind) func(*Record) error {
 }
 
 // change validates b, writes one revision of record id and applies it, all
-// in one durable transaction.
-func (v *Vault) change(id string, k record.Kind, op string, b record.Body, check func(*Record) error) (*Record, error) {
+// in one durable transaction. A delete has no b; tomb is its body.
+func (v *Vault) change(id string, k record.Kind, op string, b record.Body, tomb []byte, check func(*Record) error) (*Record, error) {
 	verb := map[string]string{envelope.OpPut: "save", envelope.OpSeal: "seal", envelope.OpDelete: "delete"}[op]
-	var body []byte
+	body := tomb
 	if op != envelope.OpDelete {
 		if err := b.Validate(); err != nil {
 			return nil, fmt.Errorf("%s: %w", verb, err)
@@ -732,20 +717,7 @@ func (v *Vault) setIndexes(txn *badger.Txn, r *Record) error {
 
 // dropIndexes removes what setIndexes wrote for a record being deleted.
 func (v *Vault) dropIndexes(txn *badger.Txn, r *Record) error {
-	if _, err := txn.Get(summaryKey(r.Kind, r.ID)); err == nil {
-		if err := addCount(txn, r.Kind, -1); err != nil {
-			return err
-		}
-	} else if !errors.Is(err, badger.ErrKeyNotFound) {
-		return err
-	}
-	if err := txn.Delete(summaryKey(r.Kind, r.ID)); err != nil {
-		return err
-	}
-	if err := setLinks(txn, r.ID, r.Kind, nil); err != nil {
-		return err
-	}
-	if err := v.unindex(r.ID); err != nil {
+	if err := v.hide(txn, r); err != nil {
 		return err
 	}
 	if r.Body == nil || r.Schema > record.SchemaVersion {

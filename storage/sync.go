@@ -698,6 +698,9 @@ func (v *Vault) verifyAndApply(txn *badger.Txn, o *envelope.Opened, ct []byte, r
 		return 0, false, false, reject, err
 	}
 
+	if done, out, pending, reject, err := v.receiveDeletion(txn, o, ct, author, inTeam); done {
+		return out, false, pending, reject, err
+	}
 	switch rev.Kind {
 	case kindRoster:
 		if author == nil || author.Role != RoleAdmin {
@@ -927,9 +930,12 @@ func setQuarantine(txn *badger.Txn, id string, ct []byte, reason error) error {
 }
 
 // PurgeIfNeeded purges the store (see Purge) if deletions received from
-// other devices have not been purged yet. The sync engine calls it after
+// other devices, or whose hold has ended, have not been purged yet. The sync engine calls it after
 // each batch, so that one purge covers many deletions.
 func (v *Vault) PurgeIfNeeded() error {
+	if err := v.finishHeldDeletions(); err != nil {
+		return err
+	}
 	needed := false
 	err := v.view(func(txn *badger.Txn) error {
 		_, err := txn.Get([]byte(keyPurge))

@@ -177,7 +177,12 @@ func (c *applyCtx) resolve(prefix string, kinds ...record.Kind) (string, error) 
 // unique prefix of one): it unlocks the vault, resolves the id and calls
 // fn with both.
 func (a *app) withRecord(c *command, args []string, fn func(v *storage.Vault, id string) error) error {
-	pos, err := a.parse(c, a.flagSet(c), args, 1, 1)
+	return a.withRecordFlags(c, a.flagSet(c), args, fn)
+}
+
+// withRecordFlags is withRecord for a command with flags of its own in fs.
+func (a *app) withRecordFlags(c *command, fs *flag.FlagSet, args []string, fn func(v *storage.Vault, id string) error) error {
+	pos, err := a.parse(c, fs, args, 1, 1)
 	if err != nil {
 		return err
 	}

@@ -249,6 +249,10 @@ func cmdHistory(a *app, c *command, args []string) error {
 		if a.json {
 			return a.printJSON(entries)
 		}
+		rec, err := v.Get(id)
+		if err != nil {
+			return err
+		}
 		bodies := map[string]json.RawMessage{}
 		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "TIME\tOP\tAUTHOR\tREVISION\tCHANGES")
@@ -258,7 +262,7 @@ func cmdHistory(a *app, c *command, args []string) error {
 			if len(e.Parents) > 0 {
 				parent = bodies[e.Parents[0]]
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", showTime(e.Time), e.Op, authorFingerprint(e.Author), e.ID, changes(e, parent))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", showTime(e.Time), e.Op, authorFingerprint(e.Author), e.ID, changes(e, parent, rec.PendingDeletion))
 		}
 		return tw.Flush()
 	})
@@ -275,11 +279,21 @@ func authorFingerprint(keyHex string) string {
 }
 
 // changes names what a revision did: the top-level fields that differ from
-// its parent's content.
-func changes(e storage.HistoryEntry, parent json.RawMessage) string {
+// its parent's content; for a delete, its reason and whether the content
+// is purged or still held (pending).
+func changes(e storage.HistoryEntry, parent json.RawMessage, pending bool) string {
 	switch {
 	case e.Op == envelope.OpDelete:
-		return "deleted, content purged"
+		var ts storage.Tombstone
+		_ = json.Unmarshal(e.Body, &ts) // a delete without a body has no reason
+		what := "deleted"
+		if ts.Reason != "" {
+			what += " (reason: " + cleanLine(ts.Reason) + ")"
+		}
+		if pending {
+			return what + ", pending: kept until the team's hold ends"
+		}
+		return what + ", content purged"
 	case e.Op == envelope.OpSeal:
 		return "sealed"
 	case len(e.Parents) == 0:

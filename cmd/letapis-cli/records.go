@@ -105,16 +105,6 @@ itself does not change. Prints the amendment's id.`,
 		&command{name: "note edit", args: "ID", summary: "change a note", group: groupRecords,
 			about: "Change the note ID." + editHelp + fromJSONHelp,
 			run:   recordCmd(modeEdit, noteFields)},
-		&command{name: "delete", args: "ID", summary: "delete a record and purge its content", group: groupRecords,
-			about: `Delete the record ID. Its content and all its earlier revisions are purged
-from the vault files, so that they cannot be recovered even with the
-passphrase; only a tombstone remains, so that sync never brings the record
-back. Deleting an attachment also destroys its file. Asks for confirmation
-unless --yes is given. Prints the id.
-
-Deleting a record that is already deleted purges the vault again, which
-completes a delete whose purge was interrupted.`,
-			run: cmdDelete},
 	)
 }
 
@@ -453,35 +443,6 @@ func cmdSeal(a *app, c *command, args []string) error {
 		}
 		if !a.json {
 			a.printf("sealed testimony %s; SHA-256 of the sealed content: %s", id, r.SealHash)
-		}
-		return a.printID(id)
-	})
-}
-
-func cmdDelete(a *app, c *command, args []string) error {
-	return a.withRecord(c, args, func(v *storage.Vault, id string) error {
-		r, err := v.Get(id)
-		if err != nil {
-			return err
-		}
-		if r.Deleted {
-			// A delete whose purge failed left old content in the store
-			// files; deleting again finishes the job.
-			a.printf("%s %s is already deleted; purging the vault again so that none of its old content remains", r.Kind, id)
-			if err := v.Purge(); err != nil {
-				return err
-			}
-			return a.printID(id)
-		}
-		what := fmt.Sprintf("%s %s", r.Kind, id)
-		if title := titleOf(r); title != "" {
-			what += fmt.Sprintf(" %q", shorten(cleanLine(title), 60))
-		}
-		if err := a.confirm("delete "+string(r.Kind)+" "+id, "Delete "+what+"? Its content will be purged and cannot be recovered."); err != nil {
-			return err
-		}
-		if err := v.Delete(id); err != nil {
-			return err
 		}
 		return a.printID(id)
 	})

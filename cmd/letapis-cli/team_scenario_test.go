@@ -44,15 +44,7 @@ func TestTeamScenario(t *testing.T) {
 	// The operator creates the team while the relay is stopped, then
 	// serves it.
 	data := filepath.Join(tmp, "relay")
-	out, err := exec.Command(relayBin, "team", "create", "--data", data).Output()
-	if err != nil {
-		t.Fatalf("letapis-relay team create: %v", err)
-	}
-	m := regexp.MustCompile(`^team +(\S+)\ntoken +(\S+)\n$`).FindStringSubmatch(string(out))
-	if m == nil {
-		t.Fatalf("letapis-relay team create printed %q", out)
-	}
-	team, token := m[1], m[2]
+	team, token := createRelayTeam(t, relayBin, data)
 	addr := freeAddr(t)
 	relay := startRelayProcess(t, relayBin, data, addr)
 	relayURL := "http://" + addr
@@ -204,6 +196,21 @@ func TestTeamScenario(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// createRelayTeam runs letapis-relay team create on the relay data
+// directory and returns the team id and the founder's token.
+func createRelayTeam(t *testing.T, relayBin, data string) (team, token string) {
+	t.Helper()
+	out, err := exec.Command(relayBin, "team", "create", "--data", data).Output()
+	if err != nil {
+		t.Fatalf("letapis-relay team create: %v", err)
+	}
+	m := regexp.MustCompile(`^team +(\S+)\ntoken +(\S+)\n$`).FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatalf("letapis-relay team create printed %q", out)
+	}
+	return m[1], m[2]
 }
 
 // cliProcess runs letapis-cli on one vault.

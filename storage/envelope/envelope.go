@@ -125,7 +125,8 @@ type Revision struct {
 	Schema int `json:"schema"`
 	// Op says what the revision does: "put", "seal" or "delete".
 	Op string `json:"op"`
-	// Body is the record content as JSON; empty for a delete.
+	// Body is the record content as JSON; for a delete, the tombstone
+	// (storage.Tombstone), or empty in deletes written before it.
 	Body json.RawMessage `json:"body,omitempty"`
 	// Audience names the key the envelope is encrypted to: "" for the
 	// team's audience key, a restricted audience's id, or AudienceDevice
@@ -363,9 +364,8 @@ func (r *Revision) validate() error {
 			return fmt.Errorf("%s revision has no body", r.Op)
 		}
 	case OpDelete:
-		if len(r.Body) != 0 {
-			return errors.New("delete revision carries a body")
-		}
+		// A delete's body, if any, is its tombstone (reason, seal hash,
+		// authors); deletes written before tombstones had none.
 	default:
 		return fmt.Errorf("unknown operation %q", r.Op)
 	}

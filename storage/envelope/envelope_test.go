@@ -173,6 +173,8 @@ func TestSealOpenRoundTrip(t *testing.T) {
 	sealed.Op = OpSeal
 	deleted := full
 	deleted.Op, deleted.Body = OpDelete, nil
+	tombstone := full
+	tombstone.Op, tombstone.Body = OpDelete, json.RawMessage(`{"v":1,"reason":"consent withdrawn"}`)
 
 	revisions := []struct {
 		name string
@@ -182,6 +184,7 @@ func TestSealOpenRoundTrip(t *testing.T) {
 		{"put with only required fields", minimal},
 		{"seal", sealed},
 		{"delete", deleted},
+		{"delete with a tombstone", tombstone},
 	}
 	for _, kind := range identityKinds {
 		for _, tc := range revisions {
@@ -417,7 +420,6 @@ var invalidRevisions = []struct {
 	{"put without body", func(r *Revision) { r.Body = nil }, "put revision has no body"},
 	{"seal without body", func(r *Revision) { r.Op, r.Body = OpSeal, nil }, "seal revision has no body"},
 	{"put with a null body", func(r *Revision) { r.Body = json.RawMessage("null") }, "put revision has no body"},
-	{"delete with body", func(r *Revision) { r.Op = OpDelete }, "delete revision carries a body"},
 }
 
 func TestSealRefusesInvalidRevisions(t *testing.T) {
