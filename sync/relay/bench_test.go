@@ -17,7 +17,7 @@ import (
 // more, p99 at most 100 ms. The blobs are stored beforehand, untimed.
 func BenchmarkAppend(b *testing.B) {
 	const clients = 50
-	r := newTestRelay(b, Options{})
+	r := newTestRelay(b, Options{OpenRate: -1}) // 50 devices join from one address
 	admin := r.newTeam()
 	devices := make([]*device, clients)
 	for i := range devices {
