@@ -445,6 +445,9 @@ func (v *Vault) applyImported(txn *badger.Txn, b record.Body, rev *envelope.Revi
 	if err := checkTerms(txn, b); err != nil {
 		return nil, err
 	}
+	if err := v.markIfPrivate(txn, b, rev); err != nil {
+		return nil, err
+	}
 	return v.applyOwn(txn, &envelope.Opened{ID: id, Revision: *rev}, ct, nil)
 }
 
@@ -557,6 +560,9 @@ func (v *Vault) writeRevision(txn *badger.Txn, id string, k record.Kind, op stri
 	}
 	ct, envID, err := envelope.Seal(*rev, v.signer, to)
 	if err != nil {
+		return nil, err
+	}
+	if err := v.markIfPrivate(txn, b, rev); err != nil {
 		return nil, err
 	}
 	return v.applyOwn(txn, &envelope.Opened{ID: envID, Revision: *rev}, ct, cur)

@@ -39,6 +39,9 @@ type Outgoing struct {
 	Pos uint64 // position in the outbox
 	ID  string // envelope id
 	CT  []byte // ciphertext
+	// Heartbeat marks this device's latest heartbeat (heartbeat.go),
+	// which a report of what was sent leaves out.
+	Heartbeat bool
 }
 
 // Outcome says what Receive did with an envelope.
@@ -48,7 +51,8 @@ type Outcome int
 const (
 	// Applied: verified and stored.
 	Applied Outcome = iota
-	// Duplicate: the vault already had it.
+	// Duplicate: the vault already had it, or it is another device's
+	// heartbeat (heartbeat.go): nothing for a person to see.
 	Duplicate
 	// Pending: it cannot be verified yet (it is encrypted to a key this
 	// device does not hold yet, or its author is not in the roster yet);
@@ -152,6 +156,10 @@ func (v *Vault) liveBlobs() (map[string]*record.Attachment, error) {
 func (v *Vault) Outbox(n int) ([]Outgoing, error) {
 	var out []Outgoing
 	err := v.view(func(txn *badger.Txn) error {
+		hb, err := loadHeartbeat(txn, hex.EncodeToString(v.DeviceKey()))
+		if err != nil {
+			return err
+		}
 		return eachQueued(txn, func(pos uint64, id string) (bool, error) {
 			item, err := txn.Get(key(pfxEnvelope, id))
 			if errors.Is(err, badger.ErrKeyNotFound) {
@@ -164,7 +172,7 @@ func (v *Vault) Outbox(n int) ([]Outgoing, error) {
 			if err != nil {
 				return false, err
 			}
-			out = append(out, Outgoing{Pos: pos, ID: id, CT: ct})
+			out = append(out, Outgoing{Pos: pos, ID: id, CT: ct, Heartbeat: hb != nil && hb.Envelope == id})
 			return len(out) < n, nil
 		})
 	})
@@ -669,6 +677,11 @@ func (v *Vault) verifyAndApply(txn *badger.Txn, o *envelope.Opened, ct []byte, r
 			return 0, false, pending, reject, err
 		}
 		return Applied, true, false, nil, storeRevision(txn, o, ct)
+	case kindHeartbeat:
+		if reject, err := applyHeartbeat(txn, o, ct); reject != nil || err != nil {
+			return 0, false, false, reject, err
+		}
+		return Duplicate, false, false, nil, nil
 	case kindAudience:
 		var a audienceRecord
 		if err := json.Unmarshal(rev.Body, &a); err != nil {
@@ -798,6 +811,9 @@ func storeRevision(txn *badger.Txn, o *envelope.Opened, ct []byte) error {
 		return err
 	}
 	if err := setJSON(txn, key(pfxRevision, rev.Record, "/", rev.ID), revisionInfo(o)); err != nil {
+		return err
+	}
+	if err := noteHeard(txn, hex.EncodeToString(rev.Author), rev.Time.Time()); err != nil {
 		return err
 	}
 	return recordSeq(txn, rev.Author, rev.Seq, rev.ID)

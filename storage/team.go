@@ -33,6 +33,8 @@ const (
 	kindRoster   = "roster"
 	kindKey      = "key"
 	kindAudience = "audience"
+	// kindHeartbeat is a device's heartbeat (heartbeat.go).
+	kindHeartbeat = "heartbeat"
 )
 
 // Member roles.
@@ -489,6 +491,8 @@ func (v *Vault) writeSystem(txn *badger.Txn, kind string, body any, to age.Recip
 		return err
 	}
 	switch kind {
+	case kindKey: // to one device
+		return markPrivate(txn, rev.Seq)
 	case kindRoster:
 		var e rosterEntry
 		_ = json.Unmarshal(data, &e)

@@ -171,6 +171,9 @@ func (e *Engine) once(ctx context.Context, r *Report) error {
 		return fmt.Errorf("receive records: %w", err)
 	}
 	if team.Joined {
+		if _, err := e.vault.WriteHeartbeat(time.Now(), storage.HeartbeatEvery); err != nil {
+			return err
+		}
 		if err := e.sendFiles(ctx, r); err != nil {
 			return fmt.Errorf("send attachments: %w", err)
 		}
@@ -363,7 +366,11 @@ func (e *Engine) sendEnvelopes(ctx context.Context, r *Report) error {
 		if err := e.vault.Acknowledge(out[len(out)-1].Pos); err != nil {
 			return err
 		}
-		r.Sent += len(out)
+		for _, o := range out {
+			if !o.Heartbeat {
+				r.Sent++
+			}
+		}
 		e.publishPending()
 	}
 }
