@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"filippo.io/age"
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/letapis/letapis/storage/envelope"
@@ -17,8 +18,8 @@ import (
 )
 
 // A heartbeat is a small system revision (kind "heartbeat") that every
-// device of a team writes now and then, encrypted to the team's audience
-// and signed like any revision: the head of the relay's log it verified
+// device of a team writes now and then, encrypted to every member's
+// device key and signed like any revision: the head of the relay's log it verified
 // last, and its version vector, the highest sequence number it holds from
 // every author. Another device compares them with what it holds itself
 // (watch.go): a relay that hides records from some devices, or shows two
@@ -29,9 +30,11 @@ import (
 // answer only to records, not to one another.
 
 const (
-	pfxHeartbeat = "hb/"    // hb/AUTHOR (hex) -> storedHeartbeat, the latest
-	pfxHeard     = "heard/" // heard/AUTHOR (hex) -> the newest time of its revisions (Unix ms)
-	pfxPrivate   = "priv/"  // priv/SEQ (16 hex digits): an own revision not sealed to the whole team
+	pfxHeartbeat = "hb/"            // hb/AUTHOR (hex) -> storedHeartbeat, the latest
+	pfxHeard     = "heard/"         // heard/AUTHOR (hex) -> the newest time of its revisions (Unix ms)
+	pfxPrivate   = "priv/"          // priv/SEQ (16 hex digits): an own revision not sealed to the whole team
+	keySendSeq   = "meta/sendseq"   // this device's highest sequence number when its last send began
+	keyLoggedSeq = "meta/loggedseq" // the highest one up to which all its revisions are in the relay's log
 )
 
 // HeartbeatEvery is the longest a device goes without a heartbeat while
@@ -47,9 +50,13 @@ type heartbeat struct {
 	// of the revisions the author of the heartbeat holds, heartbeats of
 	// others left out.
 	Held map[string]uint64 `json:"held"`
+	// Logged is the author's own highest sequence number up to which all
+	// its revisions were appended to the relay's log at or before Head.
+	Logged uint64 `json:"logged,omitempty"`
 	// Private lists, as [first, last] ranges, the author's own sequence
-	// numbers up to its entry in Held that were sealed to less than the
-	// whole team (key grants, restricted audiences): another member may
+	// numbers above Logged and up to its entry in Held that were sealed
+	// to less than the whole team (key grants, restricted audiences, its
+	// heartbeats, which later members cannot read): another member may
 	// lack those without anything being hidden from it.
 	Private [][2]uint64 `json:"private,omitempty"`
 }
@@ -104,7 +111,10 @@ func (v *Vault) WriteHeartbeat(now time.Time, every time.Duration) (bool, error)
 			return nil
 		}
 		hb := heartbeat{Held: held}
-		if hb.Private, err = privateRanges(txn, held[own]); err != nil {
+		if hb.Logged, err = loggedSeq(txn); err != nil {
+			return err
+		}
+		if hb.Private, err = privateRanges(txn, hb.Logged, held[own]); err != nil {
 			return err
 		}
 		var head SignedHead
@@ -121,12 +131,22 @@ func (v *Vault) WriteHeartbeat(now time.Time, every time.Duration) (bool, error)
 		if err != nil {
 			return err
 		}
-		ct, id, err := envelope.Seal(*rev, v.signer, v.recipient)
+		to, err := heartbeatRecipients(txn)
+		if err != nil {
+			return err
+		}
+		if len(to) == 0 {
+			to = []age.Recipient{v.recipient}
+		}
+		ct, id, err := envelope.Seal(*rev, v.signer, to...)
 		if err != nil {
 			return err
 		}
 		o := &envelope.Opened{ID: id, Revision: *rev}
 		if err := recordSeq(txn, rev.Author, rev.Seq, rev.ID); err != nil {
+			return err
+		}
+		if err := markPrivate(txn, rev.Seq); err != nil {
 			return err
 		}
 		if err := keepHeartbeat(txn, o, ct, &hb); err != nil {
@@ -136,6 +156,27 @@ func (v *Vault) WriteHeartbeat(now time.Time, every time.Duration) (bool, error)
 		return queue(txn, id.String())
 	})
 	return written, err
+}
+
+// heartbeatRecipients returns the device recipients of the roster's
+// members. A heartbeat is sealed to each of them rather than to the team's
+// audience key, so that a device from which the relay hid a key rotation
+// still reads the heartbeats that show it.
+func heartbeatRecipients(txn *badger.Txn) ([]age.Recipient, error) {
+	ms, err := members(txn)
+	if err != nil {
+		return nil, err
+	}
+	var to []age.Recipient
+	for _, m := range ms {
+		if m.Removed {
+			continue
+		}
+		if r, err := age.ParseHybridRecipient(m.Recipient); err == nil {
+			to = append(to, r)
+		}
+	}
+	return to, nil
 }
 
 // withoutKey returns m without k.
@@ -160,16 +201,19 @@ func heldVector(txn *badger.Txn) (map[string]uint64, error) {
 	return held, nil
 }
 
-// privateRanges returns this device's private sequence numbers up to
-// upTo, as ranges.
-func privateRanges(txn *badger.Txn, upTo uint64) ([][2]uint64, error) {
+// privateRanges returns this device's private sequence numbers above
+// from and up to upTo, as ranges.
+func privateRanges(txn *badger.Txn, from, upTo uint64) ([][2]uint64, error) {
 	var rs [][2]uint64
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxPrivate)})
 	defer it.Close()
-	for it.Rewind(); it.Valid(); it.Next() {
+	for it.Seek(privateKey(from + 1)); it.Valid(); it.Next() {
 		var seq uint64
-		if _, err := fmt.Sscanf(strings.TrimPrefix(string(it.Item().Key()), pfxPrivate), "%x", &seq); err != nil || seq > upTo {
-			continue
+		if _, err := fmt.Sscanf(strings.TrimPrefix(string(it.Item().Key()), pfxPrivate), "%x", &seq); err != nil {
+			return nil, fmt.Errorf("%w: private sequence number: %w", ErrDamaged, err)
+		}
+		if seq > upTo {
+			break
 		}
 		if n := len(rs); n > 0 && rs[n-1][1]+1 == seq {
 			rs[n-1][1] = seq
@@ -178,6 +222,34 @@ func privateRanges(txn *badger.Txn, upTo uint64) ([][2]uint64, error) {
 		}
 	}
 	return rs, nil
+}
+
+// noteSending records, as a send begins, this device's highest sequence
+// number: every revision up to it is queued by then.
+func (v *Vault) noteSending(txn *badger.Txn) error {
+	var seq uint64
+	if _, err := getJSON(txn, key(pfxSeq, hex.EncodeToString(v.DeviceKey())), &seq); err != nil {
+		return err
+	}
+	return setJSON(txn, []byte(keySendSeq), seq)
+}
+
+// loggedSeq returns the highest own sequence number up to which every
+// revision of this device is in the relay's log: the one noted when the
+// last send began, once everything that send began with is acknowledged.
+// The sync engine receives the log to its head before it writes a
+// heartbeat, so these revisions are all at or before the head it reports.
+func loggedSeq(txn *badger.Txn) (uint64, error) {
+	var sending, acked, sendSeq, logged uint64
+	for k, p := range map[string]*uint64{keyOutSend: &sending, keyOutAck: &acked, keySendSeq: &sendSeq, keyLoggedSeq: &logged} {
+		if _, err := getJSON(txn, []byte(k), p); err != nil {
+			return 0, err
+		}
+	}
+	if acked < sending || sendSeq <= logged {
+		return logged, nil
+	}
+	return sendSeq, setJSON(txn, []byte(keyLoggedSeq), sendSeq)
 }
 
 // loadHeartbeat returns the latest heartbeat kept from author (hex), or

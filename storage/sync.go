@@ -213,6 +213,9 @@ func (v *Vault) BeginSend() (uint64, error) {
 		if _, err := getJSON(txn, []byte(keyOutSeq), &n); err != nil {
 			return err
 		}
+		if err := v.noteSending(txn); err != nil {
+			return err
+		}
 		return setJSON(txn, []byte(keyOutSend), n)
 	})
 	return n, err

@@ -21,11 +21,15 @@ import (
 //   - Hidden records: another device holds records of some author up to a
 //     sequence number, and this vault lacks some of them. Records this
 //     vault cannot decrypt (a restricted audience it is not in, key grants
-//     to other devices) raise no alarm: an author's own heartbeat lists
-//     which of its records are sealed to less than the whole team, and a
-//     device whose verified relay head this vault's chain shares read the
-//     same log as this vault, so what it holds of third authors came
-//     through that log, readable or not.
+//     to other devices, heartbeats from before it joined) raise no alarm.
+//     A device whose verified relay head this vault's chain shares read
+//     the same log as this vault: what it holds of other authors came
+//     through that log, readable here or not, and so did its own
+//     revisions up to the number its heartbeat says were logged. Above
+//     that number, its heartbeat lists which of its own revisions are
+//     sealed to less than the whole team. Heartbeats are sealed to every
+//     member's own device key, so that a device from which the relay hid
+//     a key rotation still reads them.
 //
 // Every device also shows when it was last heard from (its newest
 // revision or heartbeat), so that a device the relay silences entirely is
@@ -133,6 +137,16 @@ func (v *Vault) Watch() (*WatchReport, error) {
 		if err != nil {
 			return err
 		}
+		// What each author says of its own private sequence numbers.
+		private := map[string][][2]uint64{}
+		for _, m := range ms {
+			author := hex.EncodeToString(m.Device)
+			if hb, err := loadHeartbeat(txn, author); err != nil {
+				return err
+			} else if hb != nil {
+				private[author] = hb.Body.Private
+			}
+		}
 		for _, m := range ms {
 			author := hex.EncodeToString(m.Device)
 			h := Heard{Fingerprint: m.Fingerprint(), ThisDevice: author == own, Removed: m.Removed}
@@ -154,7 +168,7 @@ func (v *Vault) Watch() (*WatchReport, error) {
 			if hb == nil {
 				continue
 			}
-			ws, err := compareHeartbeat(txn, &m, hb, t.Cursor, own, removed, held, gaps)
+			ws, err := compareHeartbeat(txn, &m, hb, t.Cursor, own, removed, held, gaps, private)
 			if err != nil {
 				return err
 			}
@@ -170,9 +184,10 @@ func (v *Vault) Watch() (*WatchReport, error) {
 
 // compareHeartbeat compares the heartbeat hb of device m with this vault,
 // which received the relay's log up to cursor and holds, per author (hex),
-// sequence numbers up to held with gaps (by fingerprint, from Gaps).
+// sequence numbers up to held with gaps (by fingerprint, from Gaps), and
+// knows from each author's own heartbeat its private sequence numbers.
 func compareHeartbeat(txn *badger.Txn, m *Member, hb *storedHeartbeat, cursor uint64, own string,
-	removed map[string]*Member, held map[string]uint64, gaps map[string][]uint64) ([]Warning, error) {
+	removed map[string]*Member, held map[string]uint64, gaps map[string][]uint64, private map[string][][2]uint64) ([]Warning, error) {
 	var ws []Warning
 	// sameLog: the reporter read the log this vault read, up to its head.
 	sameLog := false
@@ -217,18 +232,22 @@ func compareHeartbeat(txn *badger.Txn, m *Member, hb *storedHeartbeat, cursor ui
 		if err != nil {
 			continue
 		}
+		// Below from, the reporter's own revisions are in the log this
+		// vault read, if it read the same.
+		from := uint64(0)
+		if author == reporter && sameLog {
+			from = hb.Body.Logged
+		}
 		missing := 0
 		for _, s := range gaps[Fingerprint(device)] {
-			if s <= upTo {
+			if s > from && s <= upTo {
 				missing++
 			}
 		}
-		if upTo > held[author] {
-			missing += int(upTo - held[author])
+		if upTo > max(held[author], from) {
+			missing += int(upTo - max(held[author], from))
 		}
-		if author == reporter {
-			missing -= privateUpTo(hb.Body.Private, upTo, func(s uint64) bool { return hasSeq(txn, author, s) })
-		}
+		missing -= privateUpTo(private[author], upTo, func(s uint64) bool { return hasSeq(txn, author, s) })
 		if missing > 0 {
 			ws = append(ws, Warning{Kind: WarnHidden, Reporter: m.Fingerprint(), Author: Fingerprint(device), Count: missing, Since: hb.Time})
 		}
