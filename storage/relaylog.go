@@ -19,6 +19,7 @@ import (
 
 const (
 	pfxChain     = "rlog/"      // rlog/SEQ (16 hex digits) -> chain hash after entry SEQ
+	pfxReceipt   = "rcpt/"      // rcpt/SEQ (16 hex digits) -> envelope id the relay acknowledged there
 	keyRelayHead = "meta/rhead" // the latest signed point verified (SignedHead)
 )
 
@@ -27,6 +28,58 @@ const (
 type ChainPoint struct {
 	Seq  uint64 `json:"seq"`
 	Hash []byte `json:"hash"`
+	// ID is the envelope id of the entry at Seq, when known.
+	ID string `json:"-"`
+}
+
+// Receipt is an entry of the relay's log that the relay acknowledged,
+// under its signature, when this device appended it.
+type Receipt struct {
+	Seq uint64
+	ID  string
+}
+
+func receiptKey(seq uint64) []byte { return fmt.Appendf([]byte(pfxReceipt), "%016x", seq) }
+
+// KeepReceipts remembers the entries the relay acknowledged, until the
+// log is read past them (CheckReceipts).
+func (v *Vault) KeepReceipts(rs []Receipt) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	return v.update("keep the relay's receipts", func(txn *badger.Txn) error {
+		for _, r := range rs {
+			if err := txn.Set(receiptKey(r.Seq), []byte(r.ID)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// CheckReceipts returns an error wrapping ErrRejected if a point of the
+// relay's log holds another envelope than the relay acknowledged there
+// to this device: the relay took it and did not publish it.
+func (v *Vault) CheckReceipts(points []ChainPoint) error {
+	return v.view(func(txn *badger.Txn) error {
+		for _, p := range points {
+			item, err := txn.Get(receiptKey(p.Seq))
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			id, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			if string(id) != p.ID {
+				return fmt.Errorf("%w: the relay acknowledged envelope %.12s at entry %d of its log, which holds another there: it took a record of this device and did not publish it", ErrRejected, id, p.Seq)
+			}
+		}
+		return nil
+	})
 }
 
 // SignedHead is a point of the relay's log with the relay's signature of
@@ -121,6 +174,9 @@ func (v *Vault) AdvanceLog(points []ChainPoint, sig []byte) error {
 				if err := txn.Set(chainKey(p.Seq), p.Hash); err != nil {
 					return err
 				}
+			}
+			if err := txn.Delete(receiptKey(p.Seq)); err != nil { // checked by CheckReceipts
+				return err
 			}
 		}
 		if sig != nil {

@@ -360,7 +360,15 @@ func (e *Engine) sendEnvelopes(ctx context.Context, r *Report) error {
 		if err := e.client.PutBlobs(ctx, blobs); err != nil {
 			return err
 		}
-		if _, err := e.client.Append(ctx, ids); err != nil {
+		res, err := e.client.Append(ctx, ids)
+		if err != nil {
+			return err
+		}
+		rs := make([]storage.Receipt, len(res.Entries))
+		for i, en := range res.Entries {
+			rs[i] = storage.Receipt{Seq: en.Seq, ID: en.ID}
+		}
+		if err := e.vault.KeepReceipts(rs); err != nil {
 			return err
 		}
 		if err := e.vault.Acknowledge(out[len(out)-1].Pos); err != nil {
@@ -447,12 +455,22 @@ func (e *Engine) fetchLog(ctx context.Context, from storage.ChainPoint, out chan
 		}
 	}
 	for {
-		page, err := e.client.Log(ctx, wire.Point(from), pageSize, 0)
+		page, err := e.client.Log(ctx, wire.Point{Seq: from.Seq, Hash: from.Hash}, pageSize, 0)
 		if err != nil {
 			send(opened{err: withheld(err)})
 			return
 		}
 		if len(page.Entries) == 0 {
+			return
+		}
+		all := make([]storage.ChainPoint, len(page.Entries))
+		hash := page.Prev
+		for i, en := range page.Entries {
+			hash = wire.ChainHash(hash, en.Seq, en.ID)
+			all[i] = storage.ChainPoint{Seq: en.Seq, Hash: hash, ID: en.ID}
+		}
+		if err := e.vault.CheckReceipts(all); err != nil {
+			send(opened{err: fmt.Errorf("%w: %w", ErrWithheld, err)})
 			return
 		}
 		byID, err := e.fetchPage(ctx, page.Entries)
@@ -462,10 +480,8 @@ func (e *Engine) fetchLog(ctx context.Context, from storage.ChainPoint, out chan
 		}
 		var cts [][]byte
 		var points []storage.ChainPoint
-		hash := page.Prev
 		for i, en := range page.Entries {
-			hash = wire.ChainHash(hash, en.Seq, en.ID)
-			points = append(points, storage.ChainPoint{Seq: en.Seq, Hash: hash})
+			points = append(points, all[i])
 			if ct, ok := byID[en.ID]; ok {
 				cts = append(cts, ct)
 				delete(byID, en.ID)
@@ -482,7 +498,8 @@ func (e *Engine) fetchLog(ctx context.Context, from storage.ChainPoint, out chan
 				cts, points = nil, nil
 			}
 		}
-		from = storage.ChainPoint(page.End(from.Seq))
+		end := page.End(from.Seq)
+		from = storage.ChainPoint{Seq: end.Seq, Hash: end.Hash}
 		if from.Seq >= page.Head {
 			return // at the head: no need to ask again
 		}
@@ -634,7 +651,7 @@ func (e *Engine) waitForNews(ctx context.Context) bool {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_, _ = e.client.Log(pollCtx, wire.Point(from), 1, wire.MaxWait/2)
+		_, _ = e.client.Log(pollCtx, wire.Point{Seq: from.Seq, Hash: from.Hash}, 1, wire.MaxWait/2)
 	}()
 	select {
 	case <-ctx.Done():

@@ -374,3 +374,28 @@ func lastHeard(t *testing.T, d, other *device) time.Time {
 	t.Fatalf("device %s is not in the report", storage.Fingerprint(other.v.DeviceKey()))
 	return time.Time{}
 }
+
+// TestUnpublishedRecordIsRefused: the relay acknowledges a device's
+// record under its signature but leaves it out of the log, which it
+// re-chains and signs. Reading the log past the acknowledged entry, the
+// device finds another one there and refuses the log.
+func TestUnpublishedRecordIsRefused(t *testing.T) {
+	r := startRelay(t)
+	w, via := startWithholder(t, r)
+	ds := formTeam(t, via, 2)
+	a, b := ds[0], ds[1]
+	rec := note(t, a, "acknowledged, never published")
+	w.show(pseudonymOf(t, a), logView{fork: true, realReceipts: true})
+	if err := once(a); err != nil {
+		t.Fatal(err)
+	}
+	w.show(pseudonymOf(t, a), logView{hide: map[string]bool{envelopeOf(t, a, rec): true}, fork: true, realReceipts: true})
+	note(t, b, "something after it")
+	if err := once(b); err != nil {
+		t.Fatal(err)
+	}
+	err := once(a)
+	if !errors.Is(err, ErrWithheld) || !strings.Contains(err.Error(), "did not publish") {
+		t.Fatalf("a log without an acknowledged record: %v, want ErrWithheld saying the relay did not publish it", err)
+	}
+}

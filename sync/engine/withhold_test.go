@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	gosync "sync"
@@ -30,6 +32,10 @@ type logView struct {
 	// consistent in itself, different from the real one. Without it, the
 	// entries left out are a gap in the real numbering.
 	fork bool
+	// realReceipts leaves the receipts of the device's appends as the
+	// real relay gave them; otherwise, in a fork, they are renumbered to
+	// the fork and signed, as a forking relay would do.
+	realReceipts bool
 }
 
 // withholder is the proxy.
@@ -71,7 +77,8 @@ func (w *withholder) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 	v, ok := w.views[req.Header.Get(wire.HeaderDevice)]
 	w.mu.Unlock()
 	team, isLog := strings.CutSuffix(strings.TrimPrefix(req.URL.Path, "/v1/teams/"), "/log")
-	if !ok || !isLog || req.Method != http.MethodGet {
+	appending := req.Method == http.MethodPost && v.fork && !v.realReceipts
+	if !ok || !isLog || (req.Method != http.MethodGet && !appending) {
 		w.next.ServeHTTP(rw, req)
 		return
 	}
@@ -85,14 +92,35 @@ func (w *withholder) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 		rw.Write(rec.Body.Bytes())
 		return
 	}
+	rw.Header().Set("Content-Type", "application/json")
+	if appending {
+		json.NewEncoder(rw).Encode(w.receipt(team, v, rec.Body.Bytes()))
+		return
+	}
 	since, _ := strconv.ParseUint(req.URL.Query().Get("since"), 10, 64)
 	limit, err := strconv.Atoi(req.URL.Query().Get("limit"))
 	if err != nil || limit <= 0 {
 		limit = wire.MaxIDs
 	}
-	page := w.page(team, v, since, limit)
-	rw.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(rw).Encode(page)
+	json.NewEncoder(rw).Encode(w.page(team, v, since, limit))
+}
+
+// receipt renumbers the real relay's answer to an append to the fork v
+// and signs it.
+func (w *withholder) receipt(team string, v logView, real []byte) *wire.Appended {
+	var res wire.Appended
+	json.Unmarshal(real, &res)
+	view := w.page(team, v, 0, wire.MaxIDs).Entries
+	for i, e := range res.Entries {
+		for _, f := range view {
+			if f.ID == e.ID {
+				res.Entries[i].Seq = f.Seq
+			}
+		}
+	}
+	slices.SortFunc(res.Entries, func(a, b wire.Entry) int { return cmp.Compare(a.Seq, b.Seq) })
+	res.Receipt = ed25519.Sign(w.r.key, wire.ReceiptMessage(team, res.Entries))
+	return &res
 }
 
 // page makes the page of view v of team's log after since, signed with
