@@ -52,6 +52,9 @@ type syncReport struct {
 	FilesFetched int  `json:"files_fetched"`
 	Conflicts    int  `json:"conflicts"`
 	Joined       bool `json:"joined"`
+	// Warnings are signs that the relay hides or rewrites records; with
+	// any, sync exits with 1.
+	Warnings []storage.Warning `json:"warnings"`
 }
 
 func cmdSync(a *app, c *command, args []string) error {
@@ -84,6 +87,10 @@ func cmdSync(a *app, c *command, args []string) error {
 			return syncError(err, st)
 		}
 		if a.json {
+			warnings, err := w.relayWarnings()
+			if err != nil {
+				return err
+			}
 			out := syncReport{Sent: rep.Sent, Received: rep.Received, Quarantined: rep.Quarantined,
 				FilesSent: rep.FilesSent, FilesFetched: rep.FilesFetched}
 			if out.Conflicts, err = countConflicts(v); err != nil {
@@ -93,12 +100,19 @@ func cmdSync(a *app, c *command, args []string) error {
 			if err != nil {
 				return err
 			}
-			out.Joined = now.Joined
-			return a.printJSON(out)
+			out.Joined, out.Warnings = now.Joined, warnings
+			if err := a.printJSON(out); err != nil || len(warnings) == 0 {
+				return err
+			}
+			return warningsError(warnings)
 		}
 		a.printf("synced: %s", describePass(rep.Sent, rep.Received, rep.Quarantined, rep.FilesSent, rep.FilesFetched))
 		w.afterPass(rep.Received, rep.Quarantined)
-		return nil
+		warnings, err := w.relayWarnings()
+		if err != nil || len(warnings) == 0 {
+			return err
+		}
+		return warningsError(warnings)
 	})
 }
 
@@ -166,10 +180,12 @@ type watcher struct {
 	filesFetched int
 	conflicts    int
 	passes       int
+	warnings     string // the relay warnings last printed, a line each
 }
 
 // watchLine is one line of sync --watch --json. Event is file, synced,
-// error, reconnected, recovered, joined, conflicts or stopped.
+// error, reconnected, recovered, joined, conflicts, warning (its text in
+// Error) or stopped.
 type watchLine struct {
 	Time         time.Time     `json:"time"`
 	Event        string        `json:"event"`
@@ -299,6 +315,11 @@ func (w *watcher) afterPass(received, quarantined int) {
 	}
 	if w.a.json && !w.watch {
 		return
+	}
+	if w.watch {
+		if _, err := w.relayWarnings(); err != nil {
+			w.a.warnf("cannot compare the other devices' heartbeats: %v", err)
+		}
 	}
 	if quarantined > 0 {
 		w.a.warnf("%d %s from the relay failed verification and %s set aside: see 'letapis-cli quarantine'",

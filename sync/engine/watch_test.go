@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/letapis/letapis/internal/withhold"
 	"github.com/letapis/letapis/storage"
 	"github.com/letapis/letapis/storage/record"
 	"github.com/letapis/letapis/sync/client"
@@ -91,7 +92,7 @@ func TestRelayHidingTheRemovalIsCaught(t *testing.T) {
 			if err := once(admin); err != nil {
 				t.Fatal(err)
 			}
-			w.show(pseudonymOf(t, victim), logView{hide: entriesAfter(t, r, team, before), fork: fork})
+			w.Show(pseudonymOf(t, victim), withhold.View{Hide: entriesAfter(t, r, team, before), Fork: fork})
 			note(t, admin, "after the removal")
 			if err := once(admin); err != nil {
 				t.Fatal(err)
@@ -170,7 +171,7 @@ func TestLogGapIsRefused(t *testing.T) {
 			hide[id] = true
 		}
 	}
-	w.show(pseudonymOf(t, b), logView{hide: hide})
+	w.Show(pseudonymOf(t, b), withhold.View{Hide: hide})
 	cursor, _ := b.v.LogCursor()
 	err := once(b)
 	if !errors.Is(err, ErrWithheld) || !strings.Contains(err.Error(), "missing from the log") {
@@ -179,7 +180,7 @@ func TestLogGapIsRefused(t *testing.T) {
 	if after, _ := b.v.LogCursor(); after.Seq != cursor.Seq {
 		t.Fatalf("the cursor moved from %d to %d over a gap", cursor.Seq, after.Seq)
 	}
-	w.show(pseudonymOf(t, b), logView{})
+	w.Show(pseudonymOf(t, b), withhold.View{})
 	if err := once(b); err != nil {
 		t.Fatalf("the whole log again: %v", err)
 	}
@@ -218,7 +219,7 @@ func TestRewrittenLogIsRefused(t *testing.T) {
 			hide[id] = true
 		}
 	}
-	w.show(pseudonymOf(t, b), logView{hide: hide, fork: true})
+	w.Show(pseudonymOf(t, b), withhold.View{Hide: hide, Fork: true})
 	err := once(b)
 	if !errors.Is(err, ErrWithheld) || !strings.Contains(err.Error(), "rewritten") {
 		t.Fatalf("a rewritten history: %v, want ErrWithheld saying it was rewritten", err)
@@ -239,7 +240,7 @@ func TestForkedHistoryIsReported(t *testing.T) {
 	if err := once(a); err != nil {
 		t.Fatal(err)
 	}
-	w.show(pseudonymOf(t, b), logView{hide: entriesAfter(t, r, team, before), fork: true})
+	w.Show(pseudonymOf(t, b), withhold.View{Hide: entriesAfter(t, r, team, before), Fork: true})
 	for range 2 {
 		note(t, a, "shown to both")
 		note(t, b, "from B")
@@ -277,7 +278,7 @@ func TestWithheldAuthorIsReported(t *testing.T) {
 		hide[envelopeOf(t, x, rec)] = true
 	}
 	for _, d := range []*device{a, b} {
-		w.show(pseudonymOf(t, d), logView{hide: hide, fork: true})
+		w.Show(pseudonymOf(t, d), withhold.View{Hide: hide, Fork: true})
 	}
 	note(t, a, "from A")
 	syncAll(t, a, b, x)
@@ -347,7 +348,7 @@ func TestSilentDeviceShowsLastHeard(t *testing.T) {
 	// from now on (consistent and signed, so their syncs go on).
 	hide := entriesAfter(t, r, team, head)
 	for _, d := range []*device{a, b} {
-		w.show(pseudonymOf(t, d), logView{hide: hide, fork: true})
+		w.Show(pseudonymOf(t, d), withhold.View{Hide: hide, Fork: true})
 	}
 	note(t, b, "B goes on")
 	syncAll(t, a, b)
@@ -385,11 +386,11 @@ func TestUnpublishedRecordIsRefused(t *testing.T) {
 	ds := formTeam(t, via, 2)
 	a, b := ds[0], ds[1]
 	rec := note(t, a, "acknowledged, never published")
-	w.show(pseudonymOf(t, a), logView{fork: true, realReceipts: true})
+	w.Show(pseudonymOf(t, a), withhold.View{Fork: true, RealReceipts: true})
 	if err := once(a); err != nil {
 		t.Fatal(err)
 	}
-	w.show(pseudonymOf(t, a), logView{hide: map[string]bool{envelopeOf(t, a, rec): true}, fork: true, realReceipts: true})
+	w.Show(pseudonymOf(t, a), withhold.View{Hide: map[string]bool{envelopeOf(t, a, rec): true}, Fork: true, RealReceipts: true})
 	note(t, b, "something after it")
 	if err := once(b); err != nil {
 		t.Fatal(err)
