@@ -28,6 +28,15 @@ and listed by 'letapis-cli quarantine'. Records edited on two devices at
 once are merged; where both changed the same field, the record is marked
 as a conflict ('letapis-cli conflicts').
 
+The relay cannot hide or rewrite the team's log unseen: a log with a
+gap, a history that differs from the one this device verified, or a
+record the relay acknowledged and did not publish stops the sync with
+an error naming what was seen, before anything is sent. The other
+devices' heartbeats show a relay that shows two devices different
+histories or hides some device's records: sync then prints a warning in
+plain words and exits with 1 ('letapis-cli team members' shows when each
+device was last heard from).
+
 --watch keeps syncing until Ctrl-C: each time the relay has news, and
 after a failure with growing pauses. It prints a line when something
 moves or goes wrong, not on every pass. While it runs the vault is open,
