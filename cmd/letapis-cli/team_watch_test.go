@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -25,20 +24,23 @@ func TestSyncExitsOneWhenTheRelayHidesRecords(t *testing.T) {
 	team := formTeam(t, via, a, b)
 	a.ok("", "sync")
 	b.ok("", "sync")
-	head := logHead(t, r, team)
+	head, err := w.Head(team)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	b.ok("", "note", "add", "--text", "first of two the relay hides")
 	b.ok("", "note", "add", "--text", "second of two the relay hides")
 	b.ok("", "sync")
-	entries := logAfter(t, r, team, head)
-	if len(entries) != 3 {
-		t.Fatalf("%d entries after B's sync, want its two records and its heartbeat", len(entries))
+	entries, err := w.Log(team, head)
+	if err != nil || len(entries) != 3 {
+		t.Fatalf("entries after B's sync: %v, %v; want its two records and its heartbeat", entries, err)
 	}
 	st, err := a.openTeam()
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Show(st.Pseudonym, withhold.View{Hide: map[string]bool{entries[0]: true, entries[1]: true}, Fork: true})
+	w.Show(st.Pseudonym, withhold.View{Hide: map[string]bool{entries[0].ID: true, entries[1].ID: true}, Fork: true})
 
 	res := a.run("", "sync")
 	t.Logf("letapis-cli sync on A, exit %d:\n%s", res.code, res.stderr)
@@ -54,28 +56,4 @@ func TestSyncExitsOneWhenTheRelayHidesRecords(t *testing.T) {
 	if out := a.ok("", "team", "members"); !strings.Contains(out, "LAST HEARD FROM") {
 		t.Fatalf("team members:\n%s", out)
 	}
-}
-
-// logHead returns the last sequence number of team's log on r.
-func logHead(t *testing.T, r *testRelay, team string) uint64 {
-	t.Helper()
-	lr, err := r.store.ReadLog(context.Background(), team, 0, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return lr.Head
-}
-
-// logAfter returns the ids of team's log entries after seq, in order.
-func logAfter(t *testing.T, r *testRelay, team string, seq uint64) []string {
-	t.Helper()
-	lr, err := r.store.ReadLog(context.Background(), team, seq, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for _, e := range lr.Entries {
-		ids = append(ids, e.ID)
-	}
-	return ids
 }

@@ -132,15 +132,7 @@ func (w *Relay) receipt(team string, v View, real []byte) *wire.Appended {
 // page makes the page of view v of team's log after since, signed with
 // the relay's key.
 func (w *Relay) page(team string, v View, since uint64, limit int) *wire.Page {
-	var real []wire.Entry
-	for s := uint64(0); ; {
-		lr, err := w.store.ReadLog(context.Background(), team, s, wire.MaxIDs)
-		if err != nil || len(lr.Entries) == 0 {
-			break
-		}
-		real = append(real, lr.Entries...)
-		s = lr.Entries[len(lr.Entries)-1].Seq
-	}
+	real, _ := w.Log(team, 0) // a log that cannot be read shows as empty
 	// The chain of the real log, and the view's entries.
 	var shown []wire.Entry
 	chain := map[uint64][]byte{0: wire.GenesisHash}
@@ -182,4 +174,23 @@ func (w *Relay) page(team string, v View, since uint64, limit int) *wire.Page {
 		p.Sig = ed25519.Sign(w.key, wire.HeadMessage(team, wire.Point{Seq: end.Seq, Hash: p.Hash}))
 	}
 	return p
+}
+
+// Log returns the entries of team's real log after seq.
+func (w *Relay) Log(team string, after uint64) ([]wire.Entry, error) {
+	var es []wire.Entry
+	for {
+		lr, err := w.store.ReadLog(context.Background(), team, after, wire.MaxIDs)
+		if err != nil || len(lr.Entries) == 0 {
+			return es, err
+		}
+		es = append(es, lr.Entries...)
+		after = lr.Entries[len(lr.Entries)-1].Seq
+	}
+}
+
+// Head returns the sequence number of the last entry of team's real log.
+func (w *Relay) Head(team string) (uint64, error) {
+	lr, err := w.store.ReadLog(context.Background(), team, 0, 1)
+	return lr.Head, err
 }

@@ -80,19 +80,16 @@ func TestRelayHidingTheRemovalIsCaught(t *testing.T) {
 	for _, fork := range []bool{false, true} {
 		name := map[bool]string{false: "gap", true: "fork"}[fork]
 		t.Run(name, func(t *testing.T) {
-			r := startRelay(t)
-			w, via := startWithholder(t, r)
-			ds := formTeam(t, via, 3)
+			w, ds, team := withheldTeam(t, 3)
 			admin, victim, removed := ds[0], ds[1], ds[2]
-			team := teamOf(t, admin)
-			before := logHead(t, r, team)
+			before := logHead(t, w, team)
 			if err := admin.e.Remove(context.Background(), storage.Fingerprint(removed.v.DeviceKey())); err != nil {
 				t.Fatal(err)
 			}
 			if err := once(admin); err != nil {
 				t.Fatal(err)
 			}
-			w.Show(pseudonymOf(t, victim), withhold.View{Hide: entriesAfter(t, r, team, before), Fork: fork})
+			w.Show(pseudonymOf(t, victim), withhold.View{Hide: entriesAfter(t, w, team, before), Fork: fork})
 			note(t, admin, "after the removal")
 			if err := once(admin); err != nil {
 				t.Fatal(err)
@@ -107,10 +104,8 @@ func TestRelayHidingTheRemovalIsCaught(t *testing.T) {
 				if n, _ := victim.v.OutboxLen(); n == 0 {
 					t.Fatal("the victim sent its record through a log with a gap")
 				}
-				for _, e := range relayLog(t, r, team) {
-					if e.ID == envelopeOf(t, victim, secret) {
-						t.Fatal("the victim's record, sealed to the old key, reached the relay")
-					}
+				if entriesAfter(t, w, team, 0)[envelopeOf(t, victim, secret)] {
+					t.Fatal("the victim's record, sealed to the old key, reached the relay")
 				}
 				if err := once(victim); !errors.Is(err, ErrWithheld) {
 					t.Fatalf("victim's second sync: %v, want ErrWithheld again", err)
@@ -154,24 +149,14 @@ func hasWarning(ws []string, part string) bool {
 // receiving device refuses the page, names the entry and receives none
 // of it; once the relay shows the whole log again, it receives all.
 func TestLogGapIsRefused(t *testing.T) {
-	r := startRelay(t)
-	w, via := startWithholder(t, r)
-	ds := formTeam(t, via, 2)
+	w, ds, _ := withheldTeam(t, 2)
 	a, b := ds[0], ds[1]
-	team := teamOf(t, a)
-	before := logHead(t, r, team)
 	hidden := note(t, a, "the relay hides this one")
 	note(t, a, "and shows this one")
 	if err := once(a); err != nil {
 		t.Fatal(err)
 	}
-	hide := map[string]bool{}
-	for id := range entriesAfter(t, r, team, before) {
-		if id == envelopeOf(t, a, hidden) {
-			hide[id] = true
-		}
-	}
-	w.Show(pseudonymOf(t, b), withhold.View{Hide: hide})
+	w.Show(pseudonymOf(t, b), withhold.View{Hide: map[string]bool{envelopeOf(t, a, hidden): true}})
 	cursor, _ := b.v.LogCursor()
 	err := once(b)
 	if !errors.Is(err, ErrWithheld) || !strings.Contains(err.Error(), "missing from the log") {
@@ -193,12 +178,8 @@ func TestLogGapIsRefused(t *testing.T) {
 // shows it another history of what it verified (an entry taken out and
 // the rest renumbered, re-chained and signed). The device refuses it.
 func TestRewrittenLogIsRefused(t *testing.T) {
-	r := startRelay(t)
-	w, via := startWithholder(t, r)
-	ds := formTeam(t, via, 2)
+	w, ds, _ := withheldTeam(t, 2)
 	a, b := ds[0], ds[1]
-	team := teamOf(t, a)
-	before := logHead(t, r, team)
 	first := note(t, a, "the relay will erase this one from history")
 	if err := once(a); err != nil {
 		t.Fatal(err)
@@ -213,13 +194,7 @@ func TestRewrittenLogIsRefused(t *testing.T) {
 	if err := once(a); err != nil {
 		t.Fatal(err)
 	}
-	hide := map[string]bool{}
-	for id := range entriesAfter(t, r, team, before) {
-		if id == envelopeOf(t, a, first) {
-			hide[id] = true
-		}
-	}
-	w.Show(pseudonymOf(t, b), withhold.View{Hide: hide, Fork: true})
+	w.Show(pseudonymOf(t, b), withhold.View{Hide: map[string]bool{envelopeOf(t, a, first): true}, Fork: true})
 	err := once(b)
 	if !errors.Is(err, ErrWithheld) || !strings.Contains(err.Error(), "rewritten") {
 		t.Fatalf("a rewritten history: %v, want ErrWithheld saying it was rewritten", err)
@@ -230,17 +205,14 @@ func TestRewrittenLogIsRefused(t *testing.T) {
 // histories, each consistent and signed: one device never sees a record
 // of the other. Their heartbeats expose the fork on both sides.
 func TestForkedHistoryIsReported(t *testing.T) {
-	r := startRelay(t)
-	w, via := startWithholder(t, r)
-	ds := formTeam(t, via, 2)
+	w, ds, team := withheldTeam(t, 2)
 	a, b := ds[0], ds[1]
-	team := teamOf(t, a)
-	before := logHead(t, r, team)
+	before := logHead(t, w, team)
 	hidden := note(t, a, "shown to A only")
 	if err := once(a); err != nil {
 		t.Fatal(err)
 	}
-	w.Show(pseudonymOf(t, b), withhold.View{Hide: entriesAfter(t, r, team, before), Fork: true})
+	w.Show(pseudonymOf(t, b), withhold.View{Hide: entriesAfter(t, w, team, before), Fork: true})
 	for range 2 {
 		note(t, a, "shown to both")
 		note(t, b, "from B")
@@ -261,9 +233,7 @@ func TestForkedHistoryIsReported(t *testing.T) {
 // lets its heartbeat through. The others learn from its version vector
 // that it holds records they lack, and how many.
 func TestWithheldAuthorIsReported(t *testing.T) {
-	r := startRelay(t)
-	w, via := startWithholder(t, r)
-	ds := formTeam(t, via, 3)
+	w, ds, _ := withheldTeam(t, 3)
 	a, b, x := ds[0], ds[1], ds[2]
 	var withheld []*storage.Record
 	for i := range 3 {
@@ -327,11 +297,8 @@ func TestRestrictedRecordsRaiseNoFalseAlarm(t *testing.T) {
 // more) keeps the time of its last record, which grows old while the
 // others' move on.
 func TestSilentDeviceShowsLastHeard(t *testing.T) {
-	r := startRelay(t)
-	w, via := startWithholder(t, r)
-	ds := formTeam(t, via, 3)
+	w, ds, team := withheldTeam(t, 3)
 	a, b, silent := ds[0], ds[1], ds[2]
-	team := teamOf(t, a)
 	note(t, silent, "the last thing heard from it")
 	syncAll(t, ds...)
 	heard := lastHeard(t, a, silent)
@@ -339,14 +306,14 @@ func TestSilentDeviceShowsLastHeard(t *testing.T) {
 		t.Fatalf("the silent device was last heard from at %v, want just now", heard)
 	}
 	time.Sleep(20 * time.Millisecond)
-	head := logHead(t, r, team)
+	head := logHead(t, w, team)
 	note(t, silent, "never shown")
 	if err := once(silent); err != nil {
 		t.Fatal(err)
 	}
 	// The relay shows the others a log without anything the device sends
 	// from now on (consistent and signed, so their syncs go on).
-	hide := entriesAfter(t, r, team, head)
+	hide := entriesAfter(t, w, team, head)
 	for _, d := range []*device{a, b} {
 		w.Show(pseudonymOf(t, d), withhold.View{Hide: hide, Fork: true})
 	}
@@ -381,9 +348,7 @@ func lastHeard(t *testing.T, d, other *device) time.Time {
 // re-chains and signs. Reading the log past the acknowledged entry, the
 // device finds another one there and refuses the log.
 func TestUnpublishedRecordIsRefused(t *testing.T) {
-	r := startRelay(t)
-	w, via := startWithholder(t, r)
-	ds := formTeam(t, via, 2)
+	w, ds, _ := withheldTeam(t, 2)
 	a, b := ds[0], ds[1]
 	rec := note(t, a, "acknowledged, never published")
 	w.Show(pseudonymOf(t, a), withhold.View{Fork: true, RealReceipts: true})

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"testing"
 
 	"github.com/letapis/letapis/internal/withhold"
@@ -21,24 +20,35 @@ func startWithholder(t *testing.T, r *testRelay) (*withhold.Relay, *testRelay) {
 	return w, &via
 }
 
-// entriesAfter returns the ids of team's log entries after seq.
-func entriesAfter(t *testing.T, r *testRelay, team string, seq uint64) map[string]bool {
+// withheldTeam forms a team of n devices that reach the relay through a
+// withholding relay, and returns it, the devices and the team id.
+func withheldTeam(t *testing.T, n int) (*withhold.Relay, []*device, string) {
 	t.Helper()
+	w, via := startWithholder(t, startRelay(t))
+	ds := formTeam(t, via, n)
+	return w, ds, teamOf(t, ds[0])
+}
+
+// entriesAfter returns the ids of team's log entries after seq.
+func entriesAfter(t *testing.T, w *withhold.Relay, team string, seq uint64) map[string]bool {
+	t.Helper()
+	es, err := w.Log(team, seq)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ids := map[string]bool{}
-	for _, e := range relayLog(t, r, team) {
-		if e.Seq > seq {
-			ids[e.ID] = true
-		}
+	for _, e := range es {
+		ids[e.ID] = true
 	}
 	return ids
 }
 
 // logHead returns the sequence number of the last entry of team's log.
-func logHead(t *testing.T, r *testRelay, team string) uint64 {
+func logHead(t *testing.T, w *withhold.Relay, team string) uint64 {
 	t.Helper()
-	lr, err := r.store.ReadLog(context.Background(), team, 0, 1)
+	head, err := w.Head(team)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return lr.Head
+	return head
 }
