@@ -93,23 +93,21 @@ func (v *Vault) markIfPrivate(txn *badger.Txn, b record.Body, rev *envelope.Revi
 // calls it once per pass, after receiving, so that the heartbeat leaves
 // with what the pass sends.
 func (v *Vault) WriteHeartbeat(now time.Time, every time.Duration) (bool, error) {
-	if v.team != teamMember {
-		return false, nil
+	due := false
+	err := v.view(func(txn *badger.Txn) (err error) {
+		due, _, err = v.heartbeatDue(txn, now, every)
+		return err
+	})
+	if err != nil || !due {
+		return false, err // most passes: no write
 	}
 	written := false
-	err := v.update("write a heartbeat", func(txn *badger.Txn) error {
+	err = v.update("write a heartbeat", func(txn *badger.Txn) error {
+		due, held, err := v.heartbeatDue(txn, now, every)
+		if err != nil || !due {
+			return err
+		}
 		own := hex.EncodeToString(v.DeviceKey())
-		last, err := loadHeartbeat(txn, own)
-		if err != nil {
-			return err
-		}
-		held, err := heldVector(txn)
-		if err != nil {
-			return err
-		}
-		if last != nil && now.Sub(last.Time) < every && held[own] <= last.Seq && maps.Equal(withoutKey(held, own), withoutKey(last.Body.Held, own)) {
-			return nil
-		}
 		hb := heartbeat{Held: held}
 		if hb.Logged, err = loggedSeq(txn); err != nil {
 			return err
@@ -177,6 +175,26 @@ func heartbeatRecipients(txn *badger.Txn) ([]age.Recipient, error) {
 		}
 	}
 	return to, nil
+}
+
+// heartbeatDue reports whether a heartbeat is due at now (see
+// WriteHeartbeat), with the vault's version vector. The caller holds v.mu.
+func (v *Vault) heartbeatDue(txn *badger.Txn, now time.Time, every time.Duration) (bool, map[string]uint64, error) {
+	if v.team != teamMember {
+		return false, nil, nil
+	}
+	own := hex.EncodeToString(v.DeviceKey())
+	last, err := loadHeartbeat(txn, own)
+	if err != nil {
+		return false, nil, err
+	}
+	held, err := heldVector(txn)
+	if err != nil {
+		return false, nil, err
+	}
+	quiet := last != nil && now.Sub(last.Time) < every && held[own] <= last.Seq &&
+		maps.Equal(withoutKey(held, own), withoutKey(last.Body.Held, own))
+	return !quiet, held, nil
 }
 
 // withoutKey returns m without k.

@@ -608,6 +608,10 @@ func (v *Vault) receiveIn(txn *badger.Txn, in *incoming, roster *rosterReads) (o
 		return 0, false, reject, err
 	case pending:
 		return Pending, false, nil, txn.Set(key(pfxPending, in.id), in.ct)
+	case out == Applied:
+		if err := noteHeard(txn, hex.EncodeToString(in.o.Revision.Author), in.o.Revision.Time.Time()); err != nil {
+			return 0, false, nil, err
+		}
 	}
 	return out, changedKeys, nil, txn.Delete(key(pfxPending, in.id))
 }
@@ -814,9 +818,6 @@ func storeRevision(txn *badger.Txn, o *envelope.Opened, ct []byte) error {
 		return err
 	}
 	if err := setJSON(txn, key(pfxRevision, rev.Record, "/", rev.ID), revisionInfo(o)); err != nil {
-		return err
-	}
-	if err := noteHeard(txn, hex.EncodeToString(rev.Author), rev.Time.Time()); err != nil {
 		return err
 	}
 	return recordSeq(txn, rev.Author, rev.Seq, rev.ID)
