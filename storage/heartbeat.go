@@ -109,7 +109,7 @@ func (v *Vault) WriteHeartbeat(now time.Time, every time.Duration) (bool, error)
 		}
 		own := hex.EncodeToString(v.DeviceKey())
 		hb := heartbeat{Held: held}
-		if hb.Logged, err = loggedSeq(txn); err != nil {
+		if hb.Logged, err = v.loggedSeq(txn); err != nil {
 			return err
 		}
 		if hb.Private, err = privateRanges(txn, hb.Logged, held[own]); err != nil {
@@ -253,21 +253,30 @@ func (v *Vault) noteSending(txn *badger.Txn) error {
 }
 
 // loggedSeq returns the highest own sequence number up to which every
-// revision of this device is in the relay's log: the one noted when the
-// last send began, once everything that send began with is acknowledged.
-// The sync engine receives the log to its head before it writes a
-// heartbeat, so these revisions are all at or before the head it reports.
-func loggedSeq(txn *badger.Txn) (uint64, error) {
-	var sending, acked, sendSeq, logged uint64
-	for k, p := range map[string]*uint64{keyOutSend: &sending, keyOutAck: &acked, keySendSeq: &sendSeq, keyLoggedSeq: &logged} {
+// revision of this device is in the relay's log: all of them when nothing
+// waits in the outbox, else the one noted when the last send began, once
+// everything that send began with is acknowledged. The sync engine
+// receives the log to its head before it writes a heartbeat, so these
+// revisions are all at or before the head it reports.
+func (v *Vault) loggedSeq(txn *badger.Txn) (uint64, error) {
+	var queued, sending, acked, sendSeq, logged, own uint64
+	for k, p := range map[string]*uint64{keyOutSeq: &queued, keyOutSend: &sending, keyOutAck: &acked,
+		keySendSeq: &sendSeq, keyLoggedSeq: &logged, string(key(pfxSeq, hex.EncodeToString(v.DeviceKey()))): &own} {
 		if _, err := getJSON(txn, []byte(k), p); err != nil {
 			return 0, err
 		}
 	}
-	if acked < sending || sendSeq <= logged {
+	next := logged
+	switch {
+	case acked >= queued:
+		next = own
+	case acked >= sending:
+		next = sendSeq
+	}
+	if next <= logged {
 		return logged, nil
 	}
-	return sendSeq, setJSON(txn, []byte(keyLoggedSeq), sendSeq)
+	return next, setJSON(txn, []byte(keyLoggedSeq), next)
 }
 
 // loadHeartbeat returns the latest heartbeat kept from author (hex), or

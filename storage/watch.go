@@ -189,8 +189,9 @@ func (v *Vault) Watch() (*WatchReport, error) {
 func compareHeartbeat(txn *badger.Txn, m *Member, hb *storedHeartbeat, cursor uint64, own string,
 	removed map[string]*Member, held map[string]uint64, gaps map[string][]uint64, private map[string][][2]uint64) ([]Warning, error) {
 	var ws []Warning
-	// sameLog: the reporter read the log this vault read, up to its head.
-	sameLog := false
+	// sameLog: the reporter read the log this vault read, up to its head;
+	// a reporter that has verified no head yet has read nothing of it.
+	sameLog := hb.Body.Head == nil
 	if head := hb.Body.Head; head != nil {
 		fork := Warning{Kind: WarnFork, Reporter: m.Fingerprint(), Seq: head.Seq, Own: cursor, Since: hb.Time}
 		switch {
