@@ -7,7 +7,12 @@
 // Every envelope received is decrypted and verified by the vault
 // (storage.Vault.OpenBatch, then ReceiveOpened) before anything is
 // stored; one that fails is quarantined there and does not stop the rest.
-// The engine itself trusts the relay for nothing but availability.
+// Every page of the relay's log is checked against the chain the vault
+// verified before (client.Log) and the receipts of its own appends; a log
+// that fails stops the pass with ErrWithheld before anything is sent. A
+// pass writes the device's heartbeat (storage.Vault.WriteHeartbeat) when
+// one is due. The engine itself trusts the relay for nothing but
+// availability.
 package engine
 
 import (
