@@ -56,7 +56,8 @@ type syncPanel struct {
 	conflictList *fyne.Container
 	setAsideList *fyne.Container
 
-	team *teamPanel
+	team  *teamPanel
+	watch *syncWatch
 	// content is the tab's content.
 	content fyne.CanvasObject
 }
@@ -77,6 +78,8 @@ type syncFacts struct {
 	// conflicts are the records in conflict, when they were listed.
 	conflicts     []storage.Summary
 	conflictsRead bool
+	// watch is the relay check (syncwatch.go), for a device in a team.
+	watch *storage.WatchReport
 }
 
 func newSyncPanel(u *UI) *syncPanel {
@@ -103,6 +106,7 @@ func newSyncPanel(u *UI) *syncPanel {
 	p.conflictList = container.NewVBox()
 	p.setAsideList = container.NewVBox()
 	p.team = newTeamPanel(u, p)
+	p.watch = newSyncWatch(u)
 	p.body = container.NewVBox()
 	p.content = container.NewVScroll(container.NewPadded(p.body))
 	p.engineChanged(false)
@@ -204,6 +208,9 @@ func readSyncFacts(v *storage.Vault, conflicts bool) (*syncFacts, error) {
 	if f.setAside, err = readSetAside(v); err != nil {
 		return nil, err
 	}
+	if f.watch, err = readWatch(v, st); err != nil {
+		return nil, err
+	}
 	if conflicts {
 		f.conflictsRead = true
 		err = v.List("", func(s storage.Summary) bool {
@@ -245,7 +252,7 @@ func (p *syncPanel) show() {
 		case "joining":
 			p.body.Objects = []fyne.CanvasObject{title, p.team.waitingCard(), p.statusCard(), p.connectionCard()}
 		default:
-			p.body.Objects = []fyne.CanvasObject{title, p.statusCard(), p.conflictCard(), p.setAsideCard(), p.team.aboutCard(), p.connectionCard(), p.team.rosterCard()}
+			p.body.Objects = []fyne.CanvasObject{title, p.statusCard(), p.watch.card(), p.conflictCard(), p.setAsideCard(), p.team.aboutCard(), p.connectionCard(), p.team.rosterCard()}
 			if f.admin {
 				p.body.Objects = append(p.body.Objects, p.team.inviteCard(), p.team.applicantsCard())
 				p.team.loadApplicants()
@@ -254,6 +261,7 @@ func (p *syncPanel) show() {
 		p.body.Refresh()
 	}
 	p.team.show(f)
+	p.watch.show(f.watch)
 	p.showConflicts()
 	p.showSetAside()
 	p.showEngine()

@@ -313,6 +313,7 @@ func TestSyncErrorTextInPlainWords(t *testing.T) {
 		{client.ErrUnauthenticated, "The relay does not recognise this device"},
 		{client.ErrQuotaExceeded, "The team's space on the relay is full"},
 		{client.ErrProtocol, "The relay's answer cannot be accepted"},
+		{fmt.Errorf("receive records: %w: %w", engine.ErrWithheld, client.ErrTampered), "The relay may be hiding or rewriting the team's records"},
 		{fmt.Errorf("pass: %w", storage.ErrDiskFull), "The disk is nearly full"},
 		{errors.New("something else"), "Something went wrong"},
 	} {

@@ -279,6 +279,8 @@ func (u *UI) syncErrorText(err error) string {
 		return u.T("The relay does not recognise this device. Check that it was admitted to the team and that this computer's clock is right.")
 	case errors.Is(err, client.ErrQuotaExceeded):
 		return u.T("The team's space on the relay is full. Ask the relay's operator for more; nothing is lost, it waits in this vault.")
+	case errors.Is(err, engine.ErrWithheld):
+		return u.T("The relay may be hiding or rewriting the team's records: its log has a gap, or differs from what this device verified before. Nothing was received from it and nothing was sent. Compare with another device in person, and tell the relay's operator.")
 	case errors.Is(err, client.ErrProtocol):
 		return u.T("The relay's answer cannot be accepted: the relay, or something between, is broken or not honest. Nothing from it was stored.")
 	case errors.Is(err, client.ErrConflict):

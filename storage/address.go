@@ -18,7 +18,7 @@ import (
 // names (checkAddress), so that an envelope cannot be passed off as meant
 // for another audience or epoch.
 type address struct {
-	to       age.Recipient
+	to       []age.Recipient
 	audience string // "", a restricted audience's id or envelope.AudienceDevice
 	epoch    uint64
 }
@@ -28,18 +28,19 @@ func (v *Vault) teamAddress() address { return audienceAddress(v.current) }
 
 // audienceAddress is a team audience epoch's key.
 func audienceAddress(a audience) address {
-	return address{to: recipientOf(a.id), epoch: a.Epoch}
+	return address{to: []age.Recipient{recipientOf(a.id)}, epoch: a.Epoch}
 }
 
-// deviceAddress is one device's own key, to which key grants go.
-func deviceAddress(to age.Recipient) address {
+// deviceAddress is devices' own keys: one device's, to which its key
+// grants go, or every member's, to which heartbeats go.
+func deviceAddress(to ...age.Recipient) address {
 	return address{to: to, audience: envelope.AudienceDevice}
 }
 
 // seal names a's audience and epoch in rev, then signs and encrypts it.
 func (a address) seal(rev *envelope.Revision, key ed25519.PrivateKey) ([]byte, envelope.ID, error) {
 	rev.Audience, rev.Epoch = a.audience, a.epoch
-	return envelope.Seal(*rev, key, a.to)
+	return envelope.Seal(*rev, key, a.to...)
 }
 
 // teamName returns the id of the vault's team, "" for a vault on its own.
@@ -95,8 +96,8 @@ func (v *Vault) checkAddress(txn *badger.Txn, o *envelope.Opened, team *TeamStat
 	}
 	audience, epoch, ok := v.addressOf(o.Identity)
 	switch {
-	case rev.Audience == envelope.AudienceDevice && rev.Kind != kindKey:
-		return because(ReasonAddress, fmt.Errorf("a %s addressed to one device's own key: only key grants are", rev.Kind)), nil
+	case rev.Audience == envelope.AudienceDevice && rev.Kind != kindKey && rev.Kind != kindHeartbeat:
+		return because(ReasonAddress, fmt.Errorf("a %s addressed to devices' own keys: only key grants and heartbeats are", rev.Kind)), nil
 	case !ok:
 		return because(ReasonAddress, errors.New("opened with a key this vault no longer holds")), nil
 	case rev.Audience != audience:

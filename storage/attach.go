@@ -102,7 +102,7 @@ func (v *Vault) writeBlob(a *record.Attachment, src io.Reader) (size int64, sum 
 
 	ph := &partHasher{}
 	out := &countingWriter{w: io.MultiWriter(&spaceCheckingWriter{w: tmp, dir: v.dir, min: v.opts.MinFreeBytes}, ph)}
-	w, err := age.Encrypt(out, to.to)
+	w, err := age.Encrypt(out, to.to...)
 	if err != nil {
 		return 0, "", nil, err
 	}

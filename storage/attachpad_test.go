@@ -114,7 +114,7 @@ func importV1(t *testing.T, v *Vault, data []byte) *Record {
 		t.Fatal(err)
 	}
 	var ct bytes.Buffer
-	w, err := age.Encrypt(&ct, to.to)
+	w, err := age.Encrypt(&ct, to.to...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -473,20 +472,7 @@ func TestLegacyTeamVaultOpensAndKeepsItsRecords(t *testing.T) {
 	if err := json.Unmarshal(raw, &ids); err != nil {
 		t.Fatal(err)
 	}
-	open := func(name string) *Vault {
-		dir := filepath.Join(t.TempDir(), name)
-		if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata/legacyteam", name))); err != nil {
-			t.Fatal(err)
-		}
-		return unlock(t, dir)
-	}
-	a, b := open("a"), open("b")
-	// The helper that made these vaults gave each joiner a team id of its
-	// own, which no invite code can: the team is named in every envelope
-	// now (format 2), so B takes A's, as it would have from an invite.
-	if err := b.changeTeam("fix the test team id", func(st *TeamState) { st.Team = teamOf(t, a) }); err != nil {
-		t.Fatal(err)
-	}
+	a, b := openLegacyTeam(t)
 	for _, v := range []*Vault{a, b} {
 		for _, k := range []string{"note", "testimony", "note2"} {
 			if _, err := v.Get(ids[k]); err != nil {

@@ -156,6 +156,11 @@ func (v *Vault) setAsideWithin(txn *badger.Txn, in *incoming, reason error, held
 		return Dropped, noteDropped(txn)
 	}
 	s.setAside.n, s.setAside.bytes = s.setAside.n+1, s.setAside.bytes+int64(len(in.ct))
+	if in.o != nil {
+		if err := noteRefused(txn, &in.o.Revision); err != nil {
+			return 0, err
+		}
+	}
 	return out, set(txn, in.id, in.ct, reason)
 }
 

@@ -93,3 +93,24 @@ func teamOf(t *testing.T, v *Vault) string {
 	}
 	return st.Team
 }
+
+// openLegacyTeam unlocks copies of the two vaults in testdata/legacyteam,
+// of a team made by an older version: A (admin) and B. The helper that
+// made them gave each joiner a team id of its own, which no invite code
+// can: the team is named in every envelope now (format 2), so B takes A's,
+// as it would have from an invite.
+func openLegacyTeam(t *testing.T) (a, b *Vault) {
+	t.Helper()
+	open := func(name string) *Vault {
+		dir := filepath.Join(t.TempDir(), name)
+		if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata/legacyteam", name))); err != nil {
+			t.Fatal(err)
+		}
+		return unlock(t, dir)
+	}
+	a, b = open("a"), open("b")
+	if err := b.changeTeam("fix the test team id", func(st *TeamState) { st.Team = teamOf(t, a) }); err != nil {
+		t.Fatal(err)
+	}
+	return a, b
+}

@@ -434,6 +434,9 @@ func (v *Vault) applyImported(txn *badger.Txn, b record.Body, rev *envelope.Revi
 	if err := checkTerms(txn, b); err != nil {
 		return nil, err
 	}
+	if err := v.markIfPrivate(txn, b, rev); err != nil {
+		return nil, err
+	}
 	return v.applyOwn(txn, &envelope.Opened{ID: id, Revision: *rev}, ct, nil)
 }
 
@@ -546,6 +549,9 @@ func (v *Vault) writeRevision(txn *badger.Txn, id string, k record.Kind, op stri
 	}
 	ct, envID, err := to.seal(rev, v.signer)
 	if err != nil {
+		return nil, err
+	}
+	if err := v.markIfPrivate(txn, b, rev); err != nil {
 		return nil, err
 	}
 	return v.applyOwn(txn, &envelope.Opened{ID: envID, Revision: *rev}, ct, cur)

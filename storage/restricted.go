@@ -556,7 +556,7 @@ func (v *Vault) recipientFor(b record.Body) (address, error) {
 	case r.key() == nil:
 		problem = fmt.Sprintf("the newest key of audience %q has not reached this device yet: sync, then save again", r.Name)
 	default:
-		return address{to: recipientOf(r.key().id), audience: r.ID, epoch: r.key().Epoch}, nil
+		return address{to: []age.Recipient{recipientOf(r.key().id)}, audience: r.ID, epoch: r.key().Epoch}, nil
 	}
 	return address{}, &record.FieldError{Kind: b.Kind(), Field: "audience", Problem: problem}
 }

@@ -39,6 +39,9 @@ type Outgoing struct {
 	Pos uint64 // position in the outbox
 	ID  string // envelope id
 	CT  []byte // ciphertext
+	// Heartbeat marks this device's latest heartbeat (heartbeat.go),
+	// which a report of what was sent leaves out.
+	Heartbeat bool
 }
 
 // Outcome says what Receive did with an envelope.
@@ -48,7 +51,8 @@ type Outcome int
 const (
 	// Applied: verified and stored.
 	Applied Outcome = iota
-	// Duplicate: the vault already had it.
+	// Duplicate: the vault already had it, or it is another device's
+	// heartbeat (heartbeat.go): nothing for a person to see.
 	Duplicate
 	// Pending: it cannot be verified yet (it is encrypted to a key this
 	// device does not hold yet, or its author is not in the roster yet);
@@ -165,6 +169,10 @@ func (v *Vault) liveBlobs() (map[string]*record.Attachment, error) {
 func (v *Vault) Outbox(n int) ([]Outgoing, error) {
 	var out []Outgoing
 	err := v.view(func(txn *badger.Txn) error {
+		hb, err := loadHeartbeat(txn, hex.EncodeToString(v.DeviceKey()))
+		if err != nil {
+			return err
+		}
 		return eachQueued(txn, func(pos uint64, id string) (bool, error) {
 			item, err := txn.Get(key(pfxEnvelope, id))
 			if errors.Is(err, badger.ErrKeyNotFound) {
@@ -177,7 +185,7 @@ func (v *Vault) Outbox(n int) ([]Outgoing, error) {
 			if err != nil {
 				return false, err
 			}
-			out = append(out, Outgoing{Pos: pos, ID: id, CT: ct})
+			out = append(out, Outgoing{Pos: pos, ID: id, CT: ct, Heartbeat: hb != nil && hb.Envelope == id})
 			return len(out) < n, nil
 		})
 	})
@@ -216,6 +224,9 @@ func (v *Vault) BeginSend() (uint64, error) {
 	}
 	err = v.update("begin sending", func(txn *badger.Txn) error {
 		if _, err := getJSON(txn, []byte(keyOutSeq), &n); err != nil {
+			return err
+		}
+		if err := v.noteSending(txn); err != nil {
 			return err
 		}
 		return setJSON(txn, []byte(keyOutSend), n)
@@ -648,6 +659,9 @@ func (v *Vault) receiveIn(txn *badger.Txn, in *incoming, roster *rosterReads) (o
 		if err := noteVersion2(txn, in.o); err != nil {
 			return 0, false, nil, err
 		}
+		if err := noteHeard(txn, hex.EncodeToString(in.o.Revision.Author), in.o.Revision.Time.Time()); err != nil {
+			return 0, false, nil, err
+		}
 	}
 	return out, changedKeys, nil, txn.Delete(key(pfxPending, in.id))
 }
@@ -726,6 +740,11 @@ func (v *Vault) verifyAndApply(txn *badger.Txn, o *envelope.Opened, ct []byte, r
 			return 0, false, pending, reject, err
 		}
 		return Applied, true, false, nil, storeRevision(txn, o, ct)
+	case kindHeartbeat:
+		if reject, err := applyHeartbeat(txn, o, ct); reject != nil || err != nil {
+			return 0, false, false, reject, err
+		}
+		return Duplicate, false, false, nil, nil
 	case kindAudience:
 		var a audienceRecord
 		if err := json.Unmarshal(rev.Body, &a); err != nil {
@@ -976,32 +995,37 @@ func (v *Vault) setAside(prefix string) ([]Quarantine, error) {
 
 // Gaps returns, per author fingerprint, the sequence numbers below the
 // highest one received that are missing: revisions a relay may be
-// withholding. The device's own revisions are not checked. A gap is a
+// withholding; an envelope this device verified and set aside (quarantined
+// or held) is received, not missing. The device's own revisions are not
+// checked; at most 100,000 gaps are listed per author. A gap is a
 // hint, not proof: revisions this device cannot decrypt (key grants for
 // other members, restricted audiences it is not in) leave gaps too, and so
 // do revisions their author deleted while a sync pass was sending them
 // (one deleted before is replaced by a stand-in; see Vault.BeginSend).
 func (v *Vault) Gaps() (map[string][]uint64, error) {
+	// A member that signs a sequence number far ahead cannot make this
+	// list, or the time to build it, grow without bound.
+	const maxGaps = 100_000
 	gaps := map[string][]uint64{}
 	own := hex.EncodeToString(v.DeviceKey())
 	err := v.view(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxHave)})
-		defer it.Close()
-		var author string
-		var next uint64
-		for it.Rewind(); it.Valid(); it.Next() {
-			a, s, _ := strings.Cut(strings.TrimPrefix(string(it.Item().Key()), pfxHave), "/")
-			var seq uint64
-			fmt.Sscanf(s, "%x", &seq)
-			if a != author {
-				author, next = a, 1
+		held, err := heldSeqs(txn)
+		if err != nil {
+			return err
+		}
+		for a, seqs := range held {
+			b, err := hex.DecodeString(a)
+			if a == own || err != nil {
+				continue
 			}
-			for ; a != own && next < seq; next++ {
-				b, _ := hex.DecodeString(a)
-				fp := Fingerprint(b)
-				gaps[fp] = append(gaps[fp], next)
+			fp := Fingerprint(b)
+			next := uint64(1)
+			for _, seq := range seqs {
+				for ; next < seq && len(gaps[fp]) < maxGaps; next++ {
+					gaps[fp] = append(gaps[fp], next)
+				}
+				next = seq + 1
 			}
-			next = seq + 1
 		}
 		return nil
 	})

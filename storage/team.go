@@ -482,6 +482,8 @@ func (v *Vault) writeSystem(txn *badger.Txn, kind string, body any, to address) 
 		return err
 	}
 	switch kind {
+	case kindKey: // to one device
+		return markPrivate(txn, rev.Seq)
 	case kindRoster:
 		var e rosterEntry
 		_ = json.Unmarshal(data, &e)

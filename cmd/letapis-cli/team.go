@@ -748,6 +748,9 @@ type memberView struct {
 	Status      string `json:"status"`
 	ThisDevice  bool   `json:"this_device,omitempty"`
 	Added       string `json:"added"`
+	// LastHeard is when its newest revision or heartbeat was written;
+	// empty if none came.
+	LastHeard string `json:"last_heard,omitempty"`
 }
 
 func cmdTeamMembers(a *app, c *command, args []string) error {
@@ -800,13 +803,25 @@ func viewTeam(v *storage.Vault) (*teamView, error) {
 		return nil, err
 	}
 	slices.SortStableFunc(members, func(x, y storage.Member) int { return x.Added.Compare(y.Added) })
+	heard := map[string]string{}
+	if st.Joined {
+		rep, err := v.Watch()
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range rep.Devices {
+			if !h.Last.IsZero() && !h.ThisDevice {
+				heard[h.Fingerprint] = h.Last.Local().Format(timeLayout)
+			}
+		}
+	}
 	for _, m := range members {
 		status := "member"
 		if m.Removed {
 			status = "removed"
 		}
 		tv.Members = append(tv.Members, memberView{Fingerprint: m.Fingerprint(), Role: m.Role, Status: status,
-			ThisDevice: m.Fingerprint() == tv.Device, Added: showTime(m.Added)})
+			ThisDevice: m.Fingerprint() == tv.Device, Added: showTime(m.Added), LastHeard: heard[m.Fingerprint()]})
 	}
 	return tv, nil
 }
@@ -840,13 +855,15 @@ func (a *app) showTeam(w io.Writer, tv *teamView) error {
 	}
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "FINGERPRINT\tROLE\tSTATUS\tADDED")
+	fmt.Fprintln(tw, "FINGERPRINT\tROLE\tSTATUS\tADDED\tLAST HEARD FROM")
 	for _, m := range tv.Members {
-		mark := ""
+		mark, heard := "", m.LastHeard
 		if m.ThisDevice {
-			mark = "  (this device)"
+			mark, heard = "  (this device)", "-"
+		} else if heard == "" {
+			heard = "never"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\n", m.Fingerprint, m.Role, m.Status, m.Added, mark)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\n", m.Fingerprint, m.Role, m.Status, m.Added, heard, mark)
 	}
 	return tw.Flush()
 }

@@ -28,6 +28,15 @@ and listed by 'letapis-cli quarantine'. Records edited on two devices at
 once are merged; where both changed the same field, the record is marked
 as a conflict ('letapis-cli conflicts').
 
+The relay cannot hide or rewrite the team's log unseen: a log with a
+gap, a history that differs from the one this device verified, or a
+record the relay acknowledged and did not publish stops the sync with
+an error naming what was seen, before anything is sent. The other
+devices' heartbeats show a relay that shows two devices different
+histories or hides some device's records: sync then prints a warning in
+plain words and exits with 1 ('letapis-cli team members' shows when each
+device was last heard from).
+
 --watch keeps syncing until Ctrl-C: each time the relay has news, and
 after a failure with growing pauses. It prints a line when something
 moves or goes wrong, not on every pass. While it runs the vault is open,
@@ -56,6 +65,9 @@ type syncReport struct {
 	// dropped at the device's caps.
 	Held    int `json:"held,omitempty"`
 	Dropped int `json:"dropped,omitempty"`
+	// Warnings are signs that the relay hides or rewrites records; with
+	// any, sync exits with 1.
+	Warnings []storage.Warning `json:"warnings"`
 }
 
 func cmdSync(a *app, c *command, args []string) error {
@@ -88,6 +100,10 @@ func cmdSync(a *app, c *command, args []string) error {
 			return syncError(err, st)
 		}
 		if a.json {
+			warnings, err := w.relayWarnings()
+			if err != nil {
+				return err
+			}
 			out := syncReport{Sent: rep.Sent, Received: rep.Received, Quarantined: rep.Quarantined,
 				FilesSent: rep.FilesSent, FilesFetched: rep.FilesFetched, Held: rep.Held, Dropped: rep.Dropped}
 			if out.Conflicts, err = countConflicts(v); err != nil {
@@ -97,8 +113,11 @@ func cmdSync(a *app, c *command, args []string) error {
 			if err != nil {
 				return err
 			}
-			out.Joined = now.Joined
-			return a.printJSON(out)
+			out.Joined, out.Warnings = now.Joined, warnings
+			if err := a.printJSON(out); err != nil || len(warnings) == 0 {
+				return err
+			}
+			return warningsError(warnings)
 		}
 		a.printf("synced: %s", describePass(rep.Sent, rep.Received, rep.Quarantined, rep.FilesSent, rep.FilesFetched))
 		w.afterPass(rep.Received, rep.Quarantined)
@@ -108,7 +127,11 @@ func cmdSync(a *app, c *command, args []string) error {
 		if rep.Dropped > 0 {
 			a.warnf("%d envelopes were dropped: this device already keeps as many envelopes it cannot apply as it may (see 'letapis-cli quarantine')", rep.Dropped)
 		}
-		return nil
+		warnings, err := w.relayWarnings()
+		if err != nil || len(warnings) == 0 {
+			return err
+		}
+		return warningsError(warnings)
 	})
 }
 
@@ -176,10 +199,12 @@ type watcher struct {
 	filesFetched int
 	conflicts    int
 	passes       int
+	warnings     string // the relay warnings last printed, a line each
 }
 
 // watchLine is one line of sync --watch --json. Event is file, synced,
-// error, reconnected, recovered, joined, conflicts or stopped.
+// error, reconnected, recovered, joined, conflicts, warning (its text in
+// Error) or stopped.
 type watchLine struct {
 	Time         time.Time     `json:"time"`
 	Event        string        `json:"event"`
@@ -309,6 +334,11 @@ func (w *watcher) afterPass(received, quarantined int) {
 	}
 	if w.a.json && !w.watch {
 		return
+	}
+	if w.watch {
+		if _, err := w.relayWarnings(); err != nil {
+			w.a.warnf("cannot compare the other devices' heartbeats: %v", err)
+		}
 	}
 	if quarantined > 0 {
 		w.a.warnf("%d %s from the relay failed verification and %s set aside: see 'letapis-cli quarantine'",

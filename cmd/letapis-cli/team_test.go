@@ -27,6 +27,7 @@ type testRelay struct {
 	URL   string
 	store *relay.BadgerStore
 	srv   *httptest.Server
+	key   ed25519.PrivateKey // signs receipts and heads
 }
 
 func startRelay(t *testing.T) *testRelay {
@@ -38,7 +39,7 @@ func startRelay(t *testing.T) *testRelay {
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	srv := httptest.NewServer(relay.New(store, relay.Options{Key: key}))
 	t.Cleanup(func() { srv.Close(); store.Close() })
-	return &testRelay{URL: srv.URL, store: store, srv: srv}
+	return &testRelay{URL: srv.URL, store: store, srv: srv, key: key}
 }
 
 // newTeam creates a team as the relay's operator does.

@@ -56,16 +56,16 @@ func TestBlobsAndLog(t *testing.T) {
 		t.Fatalf("appending again: %+v, %v; want the same entries", again, err)
 	}
 
-	page, err := member.Log(ctx, 0, 0, 0)
+	page, err := member.Log(ctx, wire.Point{}, 0, 0)
 	if err != nil || !slices.Equal(page.Entries, want) || page.Head != 2 {
 		t.Fatalf("log: %+v, %v", page, err)
 	}
-	page, err = member.Log(ctx, 1, 1, 0)
+	page, err = member.Log(ctx, wire.Point{Seq: 1}, 1, 0)
 	if err != nil || !slices.Equal(page.Entries, want[1:]) {
 		t.Fatalf("log after 1: %+v, %v", page, err)
 	}
-	if _, err := member.Log(ctx, 7, 0, 0); !errors.Is(err, ErrProtocol) {
-		t.Fatalf("cursor beyond the relay's head (rollback): %v, want ErrProtocol", err)
+	if _, err := member.Log(ctx, wire.Point{Seq: 7}, 0, 0); !errors.Is(err, ErrTampered) {
+		t.Fatalf("cursor beyond the relay's head (rollback): %v, want ErrTampered", err)
 	}
 
 	t.Run("long poll", func(t *testing.T) {
@@ -73,7 +73,7 @@ func TestBlobsAndLog(t *testing.T) {
 		// attempt must not be cut off while the relay may hold it.
 		poller, _ := r.member(t, url, admin, func(cfg *Config) { cfg.Timeout = 300 * time.Millisecond })
 		start := time.Now()
-		page, err := poller.Log(ctx, 2, 0, time.Second)
+		page, err := poller.Log(ctx, wire.Point{Seq: 2}, 0, time.Second)
 		if err != nil || len(page.Entries) != 0 || time.Since(start) < 900*time.Millisecond {
 			t.Fatalf("empty long poll: %+v, %v after %v", page, err, time.Since(start))
 		}
@@ -82,7 +82,7 @@ func TestBlobsAndLog(t *testing.T) {
 		}
 		done := make(chan error, 1)
 		go func() {
-			page, err := poller.Log(ctx, 2, 0, 30*time.Second)
+			page, err := poller.Log(ctx, wire.Point{Seq: 2}, 0, 30*time.Second)
 			if err == nil && (len(page.Entries) != 1 || page.Entries[0].Seq != 3) {
 				err = fmt.Errorf("page %+v", page)
 			}

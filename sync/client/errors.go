@@ -52,6 +52,12 @@ var (
 	// relay key, a log that went backwards. The relay or something between
 	// is broken or lying.
 	ErrProtocol = errors.New("the relay's answer is not acceptable")
+	// ErrTampered means the relay's log contradicts what this device
+	// verified before or itself: entries missing from a page (a gap), a
+	// history that differs from the one seen, entries that do not hash
+	// to the head the relay signed. The relay, or something between, may
+	// be hiding or rewriting the team's records.
+	ErrTampered = errors.New("the relay's log has been tampered with")
 )
 
 // relayError makes the error for a non-2xx answer, which the caller

@@ -157,11 +157,11 @@ func TestRetries(t *testing.T) {
 			return err
 		}},
 		{"5xx and gateway timeouts", "GET /log", []fault{status(500, ""), status(502, ""), status(504, ""), status(408, "")}, func() error {
-			_, err := admin.Log(ctx, 0, 0, 0)
+			_, err := admin.Log(ctx, wire.Point{}, 0, 0)
 			return err
 		}},
 		{"answers cut off", "GET /log", []fault{truncate, truncate}, func() error {
-			page, err := admin.Log(ctx, 0, 0, 0)
+			page, err := admin.Log(ctx, wire.Point{}, 0, 0)
 			if err == nil && len(page.Entries) != 1 {
 				t.Errorf("log %+v", page)
 			}
@@ -188,7 +188,7 @@ func TestRetries(t *testing.T) {
 		})
 	}
 
-	page, err := admin.Log(ctx, 0, 0, 0)
+	page, err := admin.Log(ctx, wire.Point{}, 0, 0)
 	if err != nil || len(page.Entries) != 1 || page.Head != 1 {
 		t.Fatalf("after appends whose answers were lost, the log is %+v (%v); want one entry", page, err)
 	}
@@ -196,7 +196,7 @@ func TestRetries(t *testing.T) {
 	t.Run("Retry-After of a day", func(t *testing.T) {
 		f.set("GET /log", slices.Repeat([]fault{status(429, "86400")}, maxRetries+1)...)
 		start := time.Now()
-		_, err := admin.Log(ctx, 0, 0, 0)
+		_, err := admin.Log(ctx, wire.Point{}, 0, 0)
 		elapsed := time.Since(start)
 		var werr *wire.Error
 		if !errors.Is(err, ErrUnreachable) || !errors.As(err, &werr) || werr.Code != wire.CodeRateLimited {
@@ -235,7 +235,7 @@ func TestRetries(t *testing.T) {
 		ctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 		defer cancel()
 		before := admin.Stats()
-		if _, err := admin.Log(ctx, 0, 0, 0); !errors.Is(err, context.DeadlineExceeded) {
+		if _, err := admin.Log(ctx, wire.Point{}, 0, 0); !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("call past its deadline: %v", err)
 		}
 		if n := admin.Stats().Retries - before.Retries; n != 0 {

@@ -23,7 +23,7 @@ func TestTeamMembership(t *testing.T) {
 	if err := intruder.Register(ctx, r.token); !errors.Is(err, ErrConflict) {
 		t.Fatalf("second device registering with the used token: %v, want ErrConflict", err)
 	}
-	if _, err := intruder.Log(ctx, 0, 0, 0); !errors.Is(err, ErrUnauthenticated) {
+	if _, err := intruder.Log(ctx, wire.Point{}, 0, 0); !errors.Is(err, ErrUnauthenticated) {
 		t.Fatalf("unregistered device reading the log: %v, want ErrUnauthenticated", err)
 	}
 
@@ -36,7 +36,7 @@ func TestTeamMembership(t *testing.T) {
 	if err := member.Join(ctx, inv.Token, d.applicant()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := member.Log(ctx, 0, 0, 0); !errors.Is(err, ErrForbidden) {
+	if _, err := member.Log(ctx, wire.Point{}, 0, 0); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("pending device reading the log: %v, want ErrForbidden", err)
 	}
 	joins, err := admin.Joins(ctx)
@@ -57,7 +57,7 @@ func TestTeamMembership(t *testing.T) {
 	if err := admin.Approve(ctx, d.pseudonym, "member"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := member.Log(ctx, 0, 0, 0); err != nil {
+	if _, err := member.Log(ctx, wire.Point{}, 0, 0); err != nil {
 		t.Fatalf("approved member reading the log: %v", err)
 	}
 	if _, err := member.Invite(ctx); !errors.Is(err, ErrForbidden) {

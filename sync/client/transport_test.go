@@ -378,7 +378,7 @@ func TestProxies(t *testing.T) {
 		if _, err := c.Info(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.Log(ctx, 0, 0, 0); err != nil {
+		if _, err := c.Log(ctx, wire.Point{}, 0, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

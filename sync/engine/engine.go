@@ -7,7 +7,12 @@
 // Every envelope received is decrypted and verified by the vault
 // (storage.Vault.OpenBatch, then ReceiveOpened) before anything is
 // stored; one that fails is quarantined there and does not stop the rest.
-// The engine itself trusts the relay for nothing but availability.
+// Every page of the relay's log is checked against the chain the vault
+// verified before (client.Log) and the receipts of its own appends; a log
+// that fails stops the pass with ErrWithheld before anything is sent. A
+// pass writes the device's heartbeat (storage.Vault.WriteHeartbeat) when
+// one is due. The engine itself trusts the relay for nothing but
+// availability.
 package engine
 
 import (
@@ -166,16 +171,23 @@ func (e *Engine) once(ctx context.Context, r *Report) error {
 	if err != nil {
 		return err
 	}
+	// Receive first: what waits is sent only through a log that checks
+	// out (a relay hiding a removal or a key rotation stops the pass
+	// before this device sends anything sealed to the old key), and with
+	// the roster and keys it brings.
+	if err := e.receive(ctx, r); err != nil {
+		return fmt.Errorf("receive records: %w", err)
+	}
 	if team.Joined {
+		if _, err := e.vault.WriteHeartbeat(time.Now(), storage.HeartbeatEvery); err != nil {
+			return err
+		}
 		if err := e.sendFiles(ctx, r); err != nil {
 			return fmt.Errorf("send attachments: %w", err)
 		}
 		if err := e.sendEnvelopes(ctx, r); err != nil {
 			return fmt.Errorf("send records: %w", err)
 		}
-	}
-	if err := e.receive(ctx, r); err != nil {
-		return fmt.Errorf("receive records: %w", err)
 	}
 	if err := e.fetchFiles(ctx, r); err != nil {
 		return fmt.Errorf("fetch attachments: %w", err)
@@ -356,13 +368,25 @@ func (e *Engine) sendEnvelopes(ctx context.Context, r *Report) error {
 		if err := e.client.PutBlobs(ctx, blobs); err != nil {
 			return err
 		}
-		if _, err := e.client.Append(ctx, ids); err != nil {
+		res, err := e.client.Append(ctx, ids)
+		if err != nil {
+			return err
+		}
+		rs := make([]storage.Receipt, len(res.Entries))
+		for i, en := range res.Entries {
+			rs[i] = storage.Receipt{Seq: en.Seq, ID: en.ID}
+		}
+		if err := e.vault.KeepReceipts(rs); err != nil {
 			return err
 		}
 		if err := e.vault.Acknowledge(out[len(out)-1].Pos); err != nil {
 			return err
 		}
-		r.Sent += len(out)
+		for _, o := range out {
+			if !o.Heartbeat {
+				r.Sent++
+			}
+		}
 		e.publishPending()
 	}
 }
@@ -371,9 +395,10 @@ func (e *Engine) sendEnvelopes(ctx context.Context, r *Report) error {
 // the vault lacked among its entries up to log position last, decrypted
 // and verified (storage.Vault.OpenBatch), in log order.
 type opened struct {
-	batch *storage.Opened
-	last  uint64
-	err   error
+	batch  *storage.Opened
+	points []storage.ChainPoint // the chain hash after each entry, to last
+	sig    []byte               // the relay's signature of the last point, at a page's end
+	err    error
 }
 
 // receive reads the log from the vault's cursor to the head. Pages of the
@@ -382,13 +407,13 @@ type opened struct {
 // that a roster change comes before what it admits). The cursor moves past
 // a batch once the vault has stored it.
 func (e *Engine) receive(ctx context.Context, r *Report) error {
-	team, err := e.vault.Team()
+	from, err := e.vault.LogCursor()
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	batches := make(chan opened, 1)
-	go e.fetchLog(ctx, team.Cursor, batches)
+	go e.fetchLog(ctx, from, batches)
 	defer func() {
 		cancel()
 		for range batches { // until fetchLog has returned
@@ -420,7 +445,7 @@ func (e *Engine) receive(ctx context.Context, r *Report) error {
 		if err != nil {
 			return err
 		}
-		if err := e.vault.SetCursor(b.last); err != nil {
+		if err := e.vault.AdvanceLog(b.points, b.sig); err != nil {
 			return err
 		}
 		e.update(func(ev *Event) { ev.Received, ev.Quarantined = r.Received, r.Quarantined })
@@ -428,11 +453,12 @@ func (e *Engine) receive(ctx context.Context, r *Report) error {
 	return ctx.Err()
 }
 
-// fetchLog reads the log from cursor to the head, page by page, fetches
-// the envelopes the vault lacks and opens them, openBatch at a time, for
-// receive. It sends an error as the last batch, and closes out when it
-// ends.
-func (e *Engine) fetchLog(ctx context.Context, cursor uint64, out chan<- opened) {
+// fetchLog reads the log from the point the vault verified to the head,
+// page by page, each checked against the point before (client.Log),
+// fetches the envelopes the vault lacks and opens them, openBatch at a
+// time, for receive. It sends an error as the last batch, and closes out
+// when it ends.
+func (e *Engine) fetchLog(ctx context.Context, from storage.ChainPoint, out chan<- opened) {
 	defer close(out)
 	send := func(b opened) bool {
 		select {
@@ -443,12 +469,22 @@ func (e *Engine) fetchLog(ctx context.Context, cursor uint64, out chan<- opened)
 		}
 	}
 	for {
-		page, err := e.client.Log(ctx, cursor, pageSize, 0)
+		page, err := e.client.Log(ctx, wire.Point{Seq: from.Seq, Hash: from.Hash}, pageSize, 0)
 		if err != nil {
-			send(opened{err: err})
+			send(opened{err: withheld(err)})
 			return
 		}
 		if len(page.Entries) == 0 {
+			return
+		}
+		all := make([]storage.ChainPoint, len(page.Entries))
+		hash := page.Prev
+		for i, en := range page.Entries {
+			hash = wire.ChainHash(hash, en.Seq, en.ID)
+			all[i] = storage.ChainPoint{Seq: en.Seq, Hash: hash, ID: en.ID}
+		}
+		if err := e.vault.CheckReceipts(all); err != nil {
+			send(opened{err: fmt.Errorf("%w: %w", ErrWithheld, err)})
 			return
 		}
 		byID, err := e.fetchPage(ctx, page.Entries)
@@ -457,21 +493,28 @@ func (e *Engine) fetchLog(ctx context.Context, cursor uint64, out chan<- opened)
 			return
 		}
 		var cts [][]byte
+		var points []storage.ChainPoint
 		for i, en := range page.Entries {
+			points = append(points, all[i])
 			if ct, ok := byID[en.ID]; ok {
 				cts = append(cts, ct)
 				delete(byID, en.ID)
 			}
-			if len(cts) == openBatch || i == len(page.Entries)-1 {
+			if end := i == len(page.Entries)-1; len(cts) == openBatch || end {
 				b, err := e.vault.OpenBatch(cts)
-				if !send(opened{batch: b, last: en.Seq, err: err}) {
+				var sig []byte
+				if end {
+					sig = page.Sig
+				}
+				if !send(opened{batch: b, points: points, sig: sig, err: err}) {
 					return
 				}
-				cts = nil
+				cts, points = nil, nil
 			}
 		}
-		cursor = page.Entries[len(page.Entries)-1].Seq
-		if cursor >= page.Head {
+		end := page.End(from.Seq)
+		from = storage.ChainPoint{Seq: end.Seq, Hash: end.Hash}
+		if from.Seq >= page.Head {
 			return // at the head: no need to ask again
 		}
 	}
@@ -613,7 +656,7 @@ func (e *Engine) Run(ctx context.Context) error {
 // waitForNews returns when the relay's log grows, Kick is called, or the
 // long poll ends; false if ctx is done.
 func (e *Engine) waitForNews(ctx context.Context) bool {
-	team, err := e.vault.Team()
+	from, err := e.vault.LogCursor()
 	if err != nil {
 		return e.sleep(ctx, time.Second)
 	}
@@ -622,7 +665,7 @@ func (e *Engine) waitForNews(ctx context.Context) bool {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_, _ = e.client.Log(pollCtx, team.Cursor, 1, wire.MaxWait/2)
+		_, _ = e.client.Log(pollCtx, wire.Point{Seq: from.Seq, Hash: from.Hash}, 1, wire.MaxWait/2)
 	}()
 	select {
 	case <-ctx.Done():

@@ -493,10 +493,11 @@ func relayLog(t *testing.T, r *testRelay, team string) []wire.Entry {
 	var all []wire.Entry
 	var since uint64
 	for {
-		page, _, err := r.store.ReadLog(context.Background(), team, since, 1000)
+		lr, err := r.store.ReadLog(context.Background(), team, since, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
+		page := lr.Entries
 		if len(page) == 0 {
 			return all
 		}

@@ -144,7 +144,7 @@ func TestMisaddressedEnvelopesAreQuarantined(t *testing.T) {
 
 	syncAll(t, admin, other)
 	wantQuarantined(t, other, "addressed to another team", "addressed to epoch "+strconv.FormatUint(m.Newest()+5, 10),
-		"addressed to restricted audience "+restricted.Audience, "note addressed to one device's own key")
+		"addressed to restricted audience "+restricted.Audience, "note addressed to devices' own keys")
 	wantQuarantined(t, admin, "addressed to another team", "addressed to epoch", "addressed to restricted audience")
 	for _, rev := range []envelope.Revision{otherTeam, wrongEpoch, restricted, device} {
 		if _, err := other.v.Get(rev.Record); err == nil {

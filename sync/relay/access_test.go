@@ -88,8 +88,8 @@ func TestPanicsBecomeBare500s(t *testing.T) {
 // failing is a store whose log cannot be read.
 type failing struct{ *BadgerStore }
 
-func (failing) ReadLog(context.Context, string, uint64, int) ([]wire.Entry, uint64, error) {
-	return nil, 0, errors.New("disk on fire")
+func (failing) ReadLog(context.Context, string, uint64, int) (LogRead, error) {
+	return LogRead{}, errors.New("disk on fire")
 }
 
 func TestInternalErrorsAreLoggedNotTold(t *testing.T) {

@@ -65,6 +65,15 @@
 // slips between its read and its wait. Server.Drain releases all waiters
 // at shutdown.
 //
+// The log is hash-chained (log version 2, wire.LogVersion): each entry's
+// chain hash covers the one before it, its sequence number and its id
+// (wire.ChainHash), and every page carries the chain hash at the cursor
+// and at its end, with the relay's signature of that end
+// (wire.HeadMessage). A client checks each page against the point it
+// verified before, so a relay that leaves entries out, or rewrites what a
+// device has seen, is caught. A store made before log version 2 gets its
+// chain, from the log's start, when it is opened.
+//
 // # Replays
 //
 // The nonce of every verified request is stored until its signature would

@@ -13,7 +13,7 @@ import (
 
 // Options configures a Server. Only Key is required.
 type Options struct {
-	// Key signs append receipts; clients learn its public half from
+	// Key signs append receipts and the log's heads; clients learn its public half from
 	// GET /v1/info. Keep it across restarts.
 	Key ed25519.PrivateKey
 	// QuotaBytes is how many bytes of blobs a team may store; 0 means no
@@ -130,6 +130,7 @@ func (s *Server) info(w http.ResponseWriter, _ *http.Request) error {
 		RelayKey:    s.opts.Key.Public().(ed25519.PublicKey),
 		MaxBlobSize: s.opts.MaxBlobSize,
 		MaxIDs:      wire.MaxIDs,
+		LogVersion:  wire.LogVersion,
 	})
 }
 

@@ -197,7 +197,18 @@ type Store interface {
 	Append(ctx context.Context, team string, ids []string) ([]wire.Entry, error)
 
 	// ReadLog returns up to limit entries with sequence numbers above
-	// since, in order, and the sequence number of the log's last entry (0
-	// for an empty log), both from the same moment.
-	ReadLog(ctx context.Context, team string, since uint64, limit int) (entries []wire.Entry, head uint64, err error)
+	// since, in order, the sequence number of the log's last entry (0 for
+	// an empty log), and the chain hashes (wire.ChainHash) at since and at
+	// the last entry returned, all from the same moment. A since beyond
+	// the head has no chain hash: Prev and Hash are nil.
+	ReadLog(ctx context.Context, team string, since uint64, limit int) (LogRead, error)
+}
+
+// LogRead is what Store.ReadLog returns.
+type LogRead struct {
+	Entries []wire.Entry
+	Head    uint64
+	// Prev is the chain hash at since; Hash at the last entry of Entries,
+	// or at since if there is none.
+	Prev, Hash []byte
 }

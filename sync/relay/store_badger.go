@@ -59,7 +59,12 @@ var ErrLocked = errors.New("the relay store is in use by another process (is 'le
 //	size/T/ID       its size (uint64)
 //	usage/T         bytes of the team's blobs (uint64)
 //	head/T          sequence number of the log's last entry (uint64)
-//	log/T/SEQ       entry: size (uint64) then the id; SEQ is a big-endian uint64
+//	log/T/SEQ       entry: size (uint64), the id, then the chain hash after
+//	                it (wire.ChainHash; absent in stores made before log
+//	                version 2 until OpenBadgerStore computes it); SEQ is a
+//	                big-endian uint64
+//	chain/T         how far the chain is computed: a sequence number
+//	                (uint64) and the chain hash there
 //	logid/T/ID      the id's sequence number (uint64)
 //	nonce/H         empty, expiring with the nonce; H is the hex SHA-256 of
 //	                pseudonym and nonce, so that these short-lived records
@@ -114,6 +119,10 @@ func OpenBadgerStore(dir string, opts BadgerOptions) (*BadgerStore, error) {
 	if err := s.openFiles(filepath.Join(dir, "files")); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open relay store in %s: blob files: %w", dir, err)
+	}
+	if err := s.chainLogs(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open relay store in %s: chain the team logs: %w", dir, err)
 	}
 	return s, nil
 }
@@ -545,6 +554,13 @@ func (s *BadgerStore) Append(_ context.Context, team string, ids []string) ([]wi
 		if err != nil {
 			return err
 		}
+		chained, hash, err := getChain(txn, team)
+		if err != nil {
+			return err
+		}
+		if chained != head {
+			return fmt.Errorf("the log's chain ends at entry %d, the log at %d: reopen the store to complete it", chained, head)
+		}
 		entries = make([]wire.Entry, 0, len(sizes))
 		for _, id := range ids {
 			size, ok := sizes[id]
@@ -559,47 +575,174 @@ func (s *BadgerStore) Append(_ context.Context, team string, ids []string) ([]wi
 			if !found {
 				head++
 				seq = head
-				if err := appendEntry(txn, team, seq, id, size); err != nil {
+				hash = wire.ChainHash(hash, seq, id)
+				if err := appendEntry(txn, team, seq, id, size, hash); err != nil {
 					return err
 				}
 			}
 			entries = append(entries, wire.Entry{Seq: seq, ID: id, Size: int64(size)})
 		}
 		slices.SortFunc(entries, func(a, b wire.Entry) int { return cmp.Compare(a.Seq, b.Seq) })
+		if err := setChain(txn, team, head, hash); err != nil {
+			return err
+		}
 		return txn.Set(key("head", team), u64(head))
 	})
 	return entries, err
 }
 
-func appendEntry(txn *badger.Txn, team string, seq uint64, id string, size uint64) error {
-	if err := txn.Set(logKey(team, seq), append(u64(size), id...)); err != nil {
+func appendEntry(txn *badger.Txn, team string, seq uint64, id string, size uint64, hash []byte) error {
+	if err := txn.Set(logKey(team, seq), entryValue(size, id, hash)); err != nil {
 		return err
 	}
 	return txn.Set(key("logid", team, id), u64(seq))
 }
 
+// entryValue is the value of a log entry: its size, id and chain hash.
+func entryValue(size uint64, id string, hash []byte) []byte {
+	return append(append(u64(size), id...), hash...)
+}
+
+// entryIDLen is the length of a blob id in a log entry's value.
+const entryIDLen = 64
+
+// parseEntry reads a log entry's value; hash is nil in an entry stored
+// before log version 2 and not chained yet.
+func parseEntry(v []byte) (size uint64, id string, hash []byte, err error) {
+	switch len(v) {
+	case 8 + entryIDLen:
+	case 8 + entryIDLen + sha256.Size:
+		hash = v[8+entryIDLen:]
+	default:
+		return 0, "", nil, errors.New("log entry is damaged")
+	}
+	return binary.BigEndian.Uint64(v), string(v[8 : 8+entryIDLen]), hash, nil
+}
+
+// getChain returns how far the team's chain is computed and its hash
+// there: 0 and wire.GenesisHash for a team without entries.
+func getChain(txn *badger.Txn, team string) (seq uint64, hash []byte, err error) {
+	item, err := txn.Get(key("chain", team))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return 0, wire.GenesisHash, nil
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	v, err := item.ValueCopy(nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(v) != 8+sha256.Size {
+		return 0, nil, errors.New("the log's chain record is damaged")
+	}
+	return binary.BigEndian.Uint64(v), v[8:], nil
+}
+
+func setChain(txn *badger.Txn, team string, seq uint64, hash []byte) error {
+	return txn.Set(key("chain", team), append(u64(seq), hash...))
+}
+
+// chainBatch is how many entries of a log made before log version 2 get
+// their chain hash in one transaction.
+const chainBatch = 10000
+
+// chainLogs computes the chain hashes of the entries stored before log
+// version 2, from the first entry of each team's log (the chain starts at
+// the log's start, whatever version wrote the entries), chainBatch
+// entries per transaction: an interrupted upgrade goes on where it
+// stopped at the next open.
+func (s *BadgerStore) chainLogs() error {
+	var teams []string
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("head/")})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			teams = append(teams, string(it.Item().Key()[len("head/"):]))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, team := range teams {
+		for done := false; !done; {
+			err := s.w.update(func(txn *badger.Txn) error {
+				var err error
+				done, err = chainSome(txn, team)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("team %s: %w", team, err)
+			}
+		}
+	}
+	return nil
+}
+
+// chainSome chains up to chainBatch entries of team's log after the point
+// its chain has reached; done reports that the chain reaches the head.
+func chainSome(txn *badger.Txn, team string) (done bool, err error) {
+	head, _, err := getUint(txn, key("head", team))
+	if err != nil {
+		return false, err
+	}
+	seq, hash, err := getChain(txn, team)
+	if err != nil || seq >= head {
+		return true, err
+	}
+	end := min(head, seq+chainBatch)
+	for ; seq < end; seq++ {
+		item, err := txn.Get(logKey(team, seq+1))
+		if err != nil {
+			return false, fmt.Errorf("entry %d: %w", seq+1, err)
+		}
+		v, err := item.ValueCopy(nil)
+		if err != nil {
+			return false, err
+		}
+		size, id, _, err := parseEntry(v)
+		if err != nil {
+			return false, fmt.Errorf("entry %d: %w", seq+1, err)
+		}
+		hash = wire.ChainHash(hash, seq+1, id)
+		if err := txn.Set(logKey(team, seq+1), entryValue(size, id, hash)); err != nil {
+			return false, err
+		}
+	}
+	return seq >= head, setChain(txn, team, seq, hash)
+}
+
 // ReadLog implements Store.
-func (s *BadgerStore) ReadLog(_ context.Context, team string, since uint64, limit int) ([]wire.Entry, uint64, error) {
-	entries := []wire.Entry{}
-	var head uint64
+func (s *BadgerStore) ReadLog(_ context.Context, team string, since uint64, limit int) (LogRead, error) {
+	lr := LogRead{Entries: []wire.Entry{}}
 	err := s.db.View(func(txn *badger.Txn) (err error) {
-		if head, _, err = getUint(txn, key("head", team)); err != nil || since >= head {
+		if lr.Head, _, err = getUint(txn, key("head", team)); err != nil || since > lr.Head {
 			return err
 		}
+		if lr.Prev, err = chainAt(txn, team, since); err != nil {
+			return err
+		}
+		lr.Hash = lr.Prev
 		prefix := key("log", team, "")
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: min(limit, 100)})
 		defer it.Close()
-		for it.Seek(logKey(team, since+1)); it.Valid() && len(entries) < limit; it.Next() {
+		for it.Seek(logKey(team, since+1)); it.Valid() && len(lr.Entries) < limit; it.Next() {
 			k := it.Item().Key()
 			err := it.Item().Value(func(v []byte) error {
-				if len(v) < 8 {
-					return errors.New("log entry is damaged")
+				size, id, hash, err := parseEntry(v)
+				if err == nil && hash == nil {
+					err = errors.New("log entry has no chain hash")
 				}
-				entries = append(entries, wire.Entry{
+				if err != nil {
+					return err
+				}
+				lr.Entries = append(lr.Entries, wire.Entry{
 					Seq:  binary.BigEndian.Uint64(k[len(prefix):]),
-					ID:   string(v[8:]),
-					Size: int64(binary.BigEndian.Uint64(v)),
+					ID:   id,
+					Size: int64(size),
 				})
+				lr.Hash = bytes.Clone(hash)
 				return nil
 			})
 			if err != nil {
@@ -608,7 +751,28 @@ func (s *BadgerStore) ReadLog(_ context.Context, team string, since uint64, limi
 		}
 		return nil
 	})
-	return entries, head, err
+	return lr, err
+}
+
+// chainAt returns the chain hash after the entry at seq.
+func chainAt(txn *badger.Txn, team string, seq uint64) ([]byte, error) {
+	if seq == 0 {
+		return wire.GenesisHash, nil
+	}
+	item, err := txn.Get(logKey(team, seq))
+	if err != nil {
+		return nil, fmt.Errorf("entry %d: %w", seq, err)
+	}
+	var hash []byte
+	err = item.Value(func(v []byte) error {
+		var err error
+		if _, _, hash, err = parseEntry(v); err == nil && hash == nil {
+			err = errors.New("log entry has no chain hash")
+		}
+		hash = bytes.Clone(hash)
+		return err
+	})
+	return hash, err
 }
 
 // Seen implements wire.NonceStore.

@@ -43,14 +43,24 @@ func (s *Server) readLog(w http.ResponseWriter, c *call) error {
 		// Subscribe before reading, so that an append in between is not
 		// missed.
 		appended := s.appends.wait(c.team)
-		entries, head, err := s.store.ReadLog(c.Context(), c.team, q.since, q.limit)
+		lr, err := s.store.ReadLog(c.Context(), c.team, q.since, q.limit)
 		if err != nil {
 			return fmt.Errorf("read the log: %w", err)
 		}
-		if len(entries) > 0 || !s.await(c.Context(), appended, deadline.C) {
-			return writeJSON(w, http.StatusOK, &wire.Page{Entries: entries, Head: head})
+		if len(lr.Entries) > 0 || !s.await(c.Context(), appended, deadline.C) {
+			return writeJSON(w, http.StatusOK, s.page(c.team, q.since, lr))
 		}
 	}
+}
+
+// page makes the answer to a log request from since: the entries, with
+// the relay's signature of the point they end at.
+func (s *Server) page(team string, since uint64, lr LogRead) *wire.Page {
+	p := &wire.Page{Entries: lr.Entries, Head: lr.Head, Prev: lr.Prev, Hash: lr.Hash}
+	if lr.Hash != nil {
+		p.Sig = ed25519.Sign(s.opts.Key, wire.HeadMessage(team, p.End(since)))
+	}
+	return p
 }
 
 // await reports whether appended is closed before the deadline, the end of

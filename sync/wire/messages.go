@@ -77,6 +77,9 @@ type Info struct {
 	RelayKey    ed25519.PublicKey `json:"relay_key"` // signs append receipts
 	MaxBlobSize int64             `json:"max_blob_size"`
 	MaxIDs      int               `json:"max_ids"`
+	// LogVersion is the format of the team logs (see LogVersion); 0 from
+	// a relay older than chained logs.
+	LogVersion int `json:"log_version,omitempty"`
 }
 
 // Validate implements Message.
@@ -246,10 +249,26 @@ func (a *Appended) Validate() error {
 }
 
 // Page answers GET .../log: entries after the cursor, in order, and the
-// sequence number of the newest entry in the log.
+// sequence number of the newest entry in the log. Since log version 2 it
+// also carries the chain hash at the cursor (Prev), the chain hash at the
+// page's last entry, or at the cursor if it has none (Hash), and the
+// relay's signature of that point (Sig, see HeadMessage), so that a
+// client can check that the page extends what it verified before.
 type Page struct {
 	Entries []Entry `json:"entries"`
 	Head    uint64  `json:"head"`
+	Prev    []byte  `json:"prev,omitempty"`
+	Hash    []byte  `json:"hash,omitempty"`
+	Sig     []byte  `json:"sig,omitempty"`
+}
+
+// End returns the point the page ends at: its last entry, or since (the
+// cursor it was asked from) if it has none, with the page's Hash.
+func (p *Page) End(since uint64) Point {
+	if n := len(p.Entries); n > 0 {
+		since = p.Entries[n-1].Seq
+	}
+	return Point{Seq: since, Hash: p.Hash}
 }
 
 // Validate implements Message.
