@@ -58,16 +58,7 @@ func (a *audiencePanel) show(f *syncFacts) {
 	} else {
 		a.turn.Hide()
 	}
-	a.ui.background(func(v *storage.Vault) func() {
-		all, err := v.AllAudiences()
-		return func() {
-			if err != nil {
-				say(a.note, a.ui.audienceError(err), true)
-				return
-			}
-			a.showList(all)
-		}
-	})
+	showLoaded(a.ui, a.note, a.ui.audienceError, (*storage.Vault).AllAudiences, a.showList)
 }
 
 func (a *audiencePanel) showList(all []storage.Restricted) {

@@ -38,16 +38,7 @@ func newDeletionPanel(u *UI) *deletionPanel {
 // show lists the pending deletions of the vault, for the team facts f.
 func (p *deletionPanel) show(f *syncFacts) {
 	p.facts = f
-	p.ui.background(func(v *storage.Vault) func() {
-		ps, err := v.PendingDeletions()
-		return func() {
-			if err != nil {
-				say(p.note, p.ui.errorText(err), true)
-				return
-			}
-			p.showList(ps)
-		}
-	})
+	showLoaded(p.ui, p.note, p.ui.errorText, (*storage.Vault).PendingDeletions, p.showList)
 }
 
 func (p *deletionPanel) showList(ps []storage.PendingDeletion) {

@@ -104,6 +104,21 @@ func note() *widget.Label {
 	return l
 }
 
+// showLoaded reads with read in the background and hands what it read to
+// show on the UI goroutine, or says the error in note, worded by explain.
+func showLoaded[T any](u *UI, note *widget.Label, explain func(error) string, read func(*storage.Vault) (T, error), show func(T)) {
+	u.background(func(v *storage.Vault) func() {
+		x, err := read(v)
+		return func() {
+			if err != nil {
+				say(note, explain(err), true)
+				return
+			}
+			show(x)
+		}
+	})
+}
+
 // say shows text in a note, as a problem if bad.
 func say(l *widget.Label, text string, bad bool) {
 	l.Importance = widget.MediumImportance
