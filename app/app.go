@@ -34,6 +34,7 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/letapis/letapis/assets"
+	"github.com/letapis/letapis/internal/safefile"
 	"github.com/letapis/letapis/storage"
 	"github.com/letapis/letapis/sync/engine"
 )
@@ -291,6 +292,8 @@ func (u *UI) errorText(err error) string {
 		return u.T("This record no longer exists.")
 	case errors.Is(err, storage.ErrNewerSchema):
 		return u.T("This record was written by a newer version of Letapis.")
+	case errors.Is(err, safefile.ErrSymlink):
+		return u.T("That name is a link to another file, so nothing was written there. Choose another name.")
 	case errors.Is(err, storage.ErrJoining):
 		return u.T("This device waits for an admin's approval; records can be written once it is a member.")
 	}

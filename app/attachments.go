@@ -27,6 +27,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/letapis/letapis/internal/safefile"
 	"github.com/letapis/letapis/storage"
 	"github.com/letapis/letapis/storage/record"
 )
@@ -762,29 +763,15 @@ func (s *attachmentSection) exportTo(it attachedItem, path string, placeholder b
 	})
 }
 
-// exportFile writes attachment id to path through a temporary file in the
-// same folder, removed on any failure.
-func exportFile(v *storage.Vault, t *transfer, id, path string) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), ".letapis-export-*")
-	if err != nil {
+// exportFile writes attachment id to path through an exclusive temporary
+// file in the same folder, removed on any failure. The save dialog has
+// already asked before replacing a file, so one at path is overwritten; a
+// symbolic link there is refused, never followed.
+func exportFile(v *storage.Vault, t *transfer, id, path string) error {
+	return safefile.Write(path, true, func(w io.Writer) error {
+		_, err := v.ExportAttachment(id, &progressWriter{w: w, t: t})
 		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err := v.ExportAttachment(id, &progressWriter{w: f, t: t}); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	})
 }
 
 // exported says how an export ended.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/letapis/letapis/internal/safefile"
 	"github.com/letapis/letapis/storage"
 	"github.com/letapis/letapis/storage/record"
 )
@@ -108,8 +109,10 @@ func cmdExportAttachment(a *app, c *command, args []string) error {
 	if *out == "-" && isTerminalWriter(a.stdout) {
 		return usageErr(c, "refusing to write an attachment to the terminal: redirect standard output or give --out FILE")
 	}
-	if *out != "-" && !*force {
-		if _, err := os.Lstat(*out); err == nil {
+	if *out != "-" {
+		if st, err := os.Lstat(*out); err == nil && st.Mode()&os.ModeSymlink != 0 {
+			return fmt.Errorf("refusing to write %s: %w; choose another name", *out, safefile.ErrSymlink)
+		} else if err == nil && !*force {
 			return fmt.Errorf("%s exists; pass --force to overwrite it", *out)
 		}
 	}
@@ -148,38 +151,19 @@ func cmdExportAttachment(a *app, c *command, args []string) error {
 	})
 }
 
-// exportToFile writes the attachment to path through path.partial, which
-// is renamed into place only once the content has been verified and
-// synced, and removed on any failure.
-func exportToFile(v *storage.Vault, id, path string, force bool) (err error) {
-	partial := path + ".partial"
-	f, err := os.OpenFile(partial, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
+// exportToFile writes the attachment to path through an exclusive
+// temporary file beside it, which is renamed into place only once the
+// content has been verified and synced, and removed on any failure. A
+// symbolic link at path is refused, never followed.
+func exportToFile(v *storage.Vault, id, path string, force bool) error {
+	err := safefile.Write(path, force, func(w io.Writer) error {
+		_, err := v.ExportAttachment(id, w)
 		return err
+	})
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s appeared while exporting; pass --force to overwrite it", path)
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(partial)
-		}
-	}()
-	if _, err := v.ExportAttachment(id, f); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if !force {
-		if _, err := os.Lstat(path); err == nil {
-			return fmt.Errorf("%s appeared while exporting; pass --force to overwrite it", path)
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-	}
-	return os.Rename(partial, path)
+	return err
 }
 
 // isTerminalWriter reports whether w is a terminal.

@@ -117,3 +117,44 @@ func TestExportOfDamagedAttachmentLeavesNothing(t *testing.T) {
 		t.Errorf("export left %v behind", entries)
 	}
 }
+
+// A symbolic link planted at --out, or at the temporary name beside it
+// that an older letapis-cli used, never receives the decrypted copy: the
+// export is refused and the file the link points to is unchanged.
+func TestExportRefusesSymlinkAtTarget(t *testing.T) {
+	h := newVaultHarness(t)
+	id := h.ok("the witness's own words", "attach", "-", "--name", "w.txt")
+	dir := t.TempDir()
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("not yours"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "w.txt")
+	if err := os.Symlink(victim, out); err != nil {
+		t.Skipf("cannot make a symbolic link: %v", err)
+	}
+	if err := os.Symlink(victim, out+".partial"); err != nil {
+		t.Fatal(err)
+	}
+	for _, force := range [][]string{nil, {"--force"}} {
+		msg := h.fail(exitError, "", append([]string{"export-attachment", id, "--out", out}, force...)...)
+		if msg != "refusing to write "+out+": it is a symbolic link, which could point anywhere; choose another name" {
+			t.Errorf("export to a link %v: %q", force, msg)
+		}
+		if got, _ := os.ReadFile(victim); string(got) != "not yours" {
+			t.Fatalf("the linked file was changed: %q", got)
+		}
+	}
+	// Through the planted .partial link beside a fresh name: still
+	// unchanged, and the export goes to a file of its own.
+	if err := os.Remove(out); err != nil {
+		t.Fatal(err)
+	}
+	h.ok("", "export-attachment", id, "--out", out)
+	if got, _ := os.ReadFile(victim); string(got) != "not yours" {
+		t.Fatalf("the file linked at the old temporary name was changed: %q", got)
+	}
+	if got, _ := os.ReadFile(out); string(got) != "the witness's own words" {
+		t.Fatalf("export wrote %q", got)
+	}
+}
