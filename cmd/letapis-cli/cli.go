@@ -30,6 +30,8 @@ type app struct {
 	// terminal: destructive commands ask for confirmation only then.
 	term        prompter
 	interactive bool
+	// envWarned lists the passphrase variables already warned about.
+	envWarned map[string]bool
 
 	// Global flags.
 	vaultFlag  string
@@ -80,9 +82,17 @@ func (a *app) globalFlags(fs *flag.FlagSet) {
 	fs.StringVar(&a.vaultFlag, "vault", a.vaultFlag, "the vault `DIR`")
 	fs.BoolVar(&a.json, "json", a.json, "print JSON on standard output")
 	fs.BoolVar(&a.yes, "yes", a.yes, "do not ask for confirmation")
-	fs.IntVar(&a.workFactor, "work-factor", a.workFactor, "scrypt work factor (log2 N) for the key file; for tests")
-	fs.Int64Var(&a.minFree, "min-free", a.minFree, "free disk space in `BYTES` below which writes are refused; for tests")
+	if a.getenv(testOnlyFlagsEnv) == "1" {
+		fs.IntVar(&a.workFactor, "work-factor", a.workFactor, "scrypt work factor (log2 N) for the key file")
+		fs.Int64Var(&a.minFree, "min-free", a.minFree, "free disk space in `BYTES` below which writes are refused")
+	}
 }
+
+// testOnlyFlagsEnv, set to 1, enables the global flags --work-factor N
+// (a fast, weak key file) and --min-free BYTES (writes on a nearly full
+// disk), which exist for tests only. They appear in no help: without the
+// variable they are unknown flags.
+const testOnlyFlagsEnv = "LETAPIS_TEST_ONLY_FLAGS"
 
 var globalFlagNames = map[string]bool{"vault": true, "json": true, "yes": true, "work-factor": true, "min-free": true}
 
@@ -281,7 +291,6 @@ Working in a team (see 'letapis-cli help team create'):
   letapis-cli sync
 
 Run 'letapis-cli help COMMAND' for a command's flags, e.g. 'letapis-cli help person add'.
-(--work-factor N and --min-free BYTES exist for tests only: never use them with a real vault.)
 `, def)
 }
 

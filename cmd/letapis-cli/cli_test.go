@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,7 +36,7 @@ func newHarness(t *testing.T) *harness {
 	return &harness{
 		t:   t,
 		dir: filepath.Join(t.TempDir(), "vault"),
-		env: map[string]string{"LETAPIS_PASSPHRASE": testPassphrase},
+		env: map[string]string{"LETAPIS_PASSPHRASE": testPassphrase, testOnlyFlagsEnv: "1"},
 	}
 }
 
@@ -152,7 +154,7 @@ func TestRunThroughEntryPoint(t *testing.T) {
 		t.Fatalf("version: exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
 	}
 	dir := filepath.Join(t.TempDir(), "v")
-	env := map[string]string{"LETAPIS_VAULT": dir, "LETAPIS_PASSPHRASE": testPassphrase}
+	env := map[string]string{"LETAPIS_VAULT": dir, "LETAPIS_PASSPHRASE": testPassphrase, testOnlyFlagsEnv: "1"}
 	code = run([]string{"--work-factor", "10", "--min-free", "1", "init"}, strings.NewReader(""), &out, &errb, func(k string) string { return env[k] })
 	if code != 0 || !strings.Contains(errb.String(), "created a vault in "+dir) {
 		t.Fatalf("init through LETAPIS_VAULT: exit %d, stderr %q", code, errb.String())
@@ -299,5 +301,75 @@ func TestErrorsAreOneLine(t *testing.T) {
 	r = h.run("", "show", "ab\x1b[2Jcd\nnext")
 	if strings.ContainsAny(r.stderr[:len(r.stderr)-1], "\x1b\n") {
 		t.Errorf("error line carries control characters: %q", r.stderr)
+	}
+}
+
+// --work-factor and --min-free weaken a vault; they are for tests only:
+// no help mentions them and without LETAPIS_TEST_ONLY_FLAGS=1 they are
+// unknown flags.
+func TestTestOnlyFlagsAreHidden(t *testing.T) {
+	h := newHarness(t)
+	helps := []string{h.ok("", "help"), h.ok("", "--help")}
+	for _, c := range commands {
+		helps = append(helps, h.ok("", append([]string{"help"}, strings.Fields(c.name)...)...))
+	}
+	for _, out := range helps {
+		for _, flag := range []string{"work-factor", "min-free", testOnlyFlagsEnv} {
+			if strings.Contains(out, flag) {
+				t.Fatalf("help mentions %s:\n%s", flag, out)
+			}
+		}
+	}
+	delete(h.env, testOnlyFlagsEnv)
+	for _, flag := range []string{"--work-factor", "--min-free"} {
+		var out, errb bytes.Buffer
+		code := newApp(strings.NewReader(""), &out, &errb, h.getenv).main([]string{"--vault", h.dir, flag, "10", "init"})
+		if code != exitUsage || !strings.Contains(errb.String(), flag) {
+			t.Errorf("%s without %s: exit %d, stderr %q", flag, testOnlyFlagsEnv, code, errb.String())
+		}
+	}
+	if storage.Exists(h.dir) {
+		t.Errorf("a vault was created with a test-only flag refused")
+	}
+}
+
+// The passphrase in LETAPIS_PASSPHRASE is readable by other processes of
+// the user: someone at a terminal is told so, a script is not.
+func TestEnvPassphraseWarningOnlyAtTerminal(t *testing.T) {
+	in, err := os.CreateTemp(t.TempDir(), "stdin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	errf, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer errf.Close()
+	is := func(want *os.File) func(*os.File) bool {
+		return func(f *os.File) bool { return f == want }
+	}
+	never := func(*os.File) bool { return false }
+	for _, tc := range []struct {
+		name   string
+		stdin  io.Reader
+		stderr io.Writer
+		isTerm func(*os.File) bool
+		want   bool
+	}{
+		{"stdin a terminal", in, errf, is(in), true},
+		{"stderr a terminal", in, errf, is(errf), true},
+		{"files, not terminals", in, errf, never, false},
+		{"pipes in a test", strings.NewReader(""), &bytes.Buffer{}, func(*os.File) bool { return true }, false},
+	} {
+		if got := envSecretAtTerminal(tc.stdin, tc.stderr, tc.isTerm); got != tc.want {
+			t.Errorf("%s: envSecretAtTerminal = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+
+	// Through a whole command: no terminal, no warning.
+	h := newVaultHarness(t)
+	if r := h.run("", "list"); r.code != 0 || strings.Contains(r.stderr, "LETAPIS_PASSPHRASE is set") {
+		t.Errorf("list without a terminal: %v", r)
 	}
 }

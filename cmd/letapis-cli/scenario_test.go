@@ -27,7 +27,7 @@ func TestScenario(t *testing.T) {
 
 	vault := filepath.Join(tmp, "vault")
 	const pass = "a long passphrase for the scenario"
-	env := []string{"LETAPIS_VAULT=" + vault, "LETAPIS_PASSPHRASE=" + pass}
+	env := []string{"LETAPIS_VAULT=" + vault, "LETAPIS_PASSPHRASE=" + pass, testOnlyFlagsEnv + "=1"}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "LETAPIS_") {
 			env = append(env, kv)

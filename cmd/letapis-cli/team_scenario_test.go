@@ -222,7 +222,7 @@ type cliProcess struct {
 
 func (c *cliProcess) command(stdin string, args ...string) *exec.Cmd {
 	cmd := exec.Command(c.bin, append([]string{"--work-factor", "10", "--min-free", "1"}, args...)...)
-	env := []string{"LETAPIS_VAULT=" + c.vault, "LETAPIS_PASSPHRASE=a long passphrase for the team scenario"}
+	env := []string{"LETAPIS_VAULT=" + c.vault, "LETAPIS_PASSPHRASE=a long passphrase for the team scenario", testOnlyFlagsEnv + "=1"}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "LETAPIS_") {
 			env = append(env, kv)

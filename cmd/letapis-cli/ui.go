@@ -353,6 +353,7 @@ const minPassphraseRunes = 12
 // terminal. prompted reports whether it was asked for.
 func (a *app) passphrase() (pass string, prompted bool, err error) {
 	if p := a.getenv("LETAPIS_PASSPHRASE"); p != "" {
+		a.warnEnvSecret("LETAPIS_PASSPHRASE")
 		return p, false, nil
 	}
 	p, err := a.term.ReadSecret(fmt.Sprintf("Passphrase for the vault in %s:", a.dir))
@@ -370,7 +371,9 @@ func (a *app) passphrase() (pass string, prompted bool, err error) {
 // an empty one and warns about a short one.
 func (a *app) newPassphrase(env, prompt string) (string, error) {
 	p := a.getenv(env)
-	if p == "" {
+	if p != "" {
+		a.warnEnvSecret(env)
+	} else {
 		var err error
 		p, err = a.term.ReadSecret(prompt)
 		if errors.Is(err, errNoTerminal) {
