@@ -56,6 +56,11 @@ func cmdInit(a *app, c *command, args []string) error {
 	if err := v.Close(); err != nil {
 		return err
 	}
+	if name, cow, err := storage.CopyOnWrite(dir); err != nil {
+		a.warnf("could not tell whether the vault's file system keeps overwritten data: %v", err)
+	} else if cow {
+		a.warnf("the vault is on %s, a copy-on-write file system: what Letapis overwrites or deletes can stay readable on the disk; keep it on a disk with full-disk encryption", name)
+	}
 	if a.json {
 		return a.printJSON(map[string]string{"vault": dir, "device": device})
 	}
