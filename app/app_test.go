@@ -54,6 +54,9 @@ func TestFirstRunCreatesVault(t *testing.T) {
 	if !hasText(u, "Your recovery kit") || !hasText(u, "Nobody can reset the passphrase") {
 		t.Fatal("no recovery kit after Create")
 	}
+	if !hasText(u, "5. Turn on full-disk encryption") || hasText(u, "a file system that keeps old copies") {
+		t.Error("the recovery kit on the temporary folder lacks the full-disk encryption advice or warns of copy-on-write")
+	}
 	test.Tap(button(t, u, "I understand"))
 	u.wait()
 	if u.main == nil || !hasText(u, "People") {

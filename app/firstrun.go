@@ -66,6 +66,9 @@ func (s *firstRunScreen) submit() {
 	pass, dir, opts := s.phrase.pass.Text, u.cfg.VaultDir, u.options()
 	u.async(func() func() {
 		v, err := storage.Create(dir, pass, opts)
+		// If the file system cannot be told, the kit's general advice
+		// on full-disk encryption still stands.
+		fsName, cow, _ := storage.CopyOnWrite(dir)
 		return func() {
 			spin(s.busy, false)
 			s.creating = false
@@ -78,21 +81,27 @@ func (s *firstRunScreen) submit() {
 			s.phrase.clear()
 			u.vault = v
 			u.unlocked()
-			kit := newRecoveryScreen(u)
+			if !cow {
+				fsName = ""
+			}
+			kit := newRecoveryScreen(u, fsName)
 			u.show(kit.content)
 			u.win.Canvas().Focus(kit.understand)
 		}
 	})
 }
 
-// recoveryScreen is the recovery kit: what to do with the passphrase.
+// recoveryScreen is the recovery kit: what to do with the passphrase, and
+// what an overwrite cannot destroy on this disk.
 type recoveryScreen struct {
 	ui         *UI
 	understand *widget.Button
 	content    fyne.CanvasObject
 }
 
-func newRecoveryScreen(u *UI) *recoveryScreen {
+// newRecoveryScreen shows the kit; copyOnWrite names the vault's file
+// system if it keeps old copies of overwritten data ("" if not).
+func newRecoveryScreen(u *UI, copyOnWrite string) *recoveryScreen {
 	s := &recoveryScreen{ui: u}
 	s.understand = u.button(u.T("I understand"), theme.ConfirmIcon(), u.showMain)
 	s.understand.Importance = widget.HighImportance
@@ -102,8 +111,14 @@ func newRecoveryScreen(u *UI) *recoveryScreen {
 		paragraph(u.T("2. Nobody can reset the passphrase: not your coordinator, not the Letapis developers. If it is lost, the records in this vault are lost with it, except what was already synced to your team.")),
 		paragraph(u.T("3. Wiping the vault destroys everything in it at once and for good. Use it only when you must.")),
 		paragraph(u.T("4. Lock Letapis (Ctrl+L) whenever you step away. It also locks itself after a few minutes without use.")),
-		container.NewHBox(layout.NewSpacer(), s.understand),
+		paragraph(u.T("5. Turn on full-disk encryption for this computer (BitLocker, FileVault, LUKS). Letapis overwrites its keys when the passphrase is changed or the vault wiped, but SSDs, some file systems, snapshots and backups can keep old copies of what was overwritten; only full-disk encryption makes those copies unreadable too.")),
 	)
-	s.content = container.NewCenter(container.New(layout.NewGridWrapLayout(fyne.NewSize(560, 460)), box))
+	if copyOnWrite != "" {
+		warn := paragraph(u.Tf("This vault is on %s, a file system that keeps old copies of whatever is overwritten or deleted. Keep it only on a disk with full-disk encryption.", copyOnWrite))
+		warn.Importance = widget.DangerImportance
+		box.Add(warn)
+	}
+	box.Add(container.NewHBox(layout.NewSpacer(), s.understand))
+	s.content = container.NewCenter(container.New(layout.NewGridWrapLayout(fyne.NewSize(560, 620)), container.NewVScroll(box)))
 	return s
 }

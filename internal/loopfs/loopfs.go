@@ -15,8 +15,9 @@ import (
 	"testing"
 )
 
-// imageSize is the size of the image: btrfs wants at least 114 MiB.
-const imageSize = 128 << 20
+// imageSize is the size of the (sparse) image: btrfs wants at least 114
+// MiB, and the app refuses to create a vault with less than 256 MiB free.
+const imageSize = 512 << 20
 
 // Mount makes a file system of type fstype ("btrfs") on a fresh image,
 // mounts it and returns the mount point. It is unmounted when the test
