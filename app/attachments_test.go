@@ -208,8 +208,31 @@ func TestAttachImagePreviewAndExport(t *testing.T) {
 		t.Error("the export does not report the hash check")
 	}
 	dismiss(t, u)
-	if left, _ := filepath.Glob(filepath.Join(dir, ".letapis-export-*")); len(left) != 0 {
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
 		t.Errorf("export left %v", left)
+	}
+
+	// A symbolic link at the chosen name is refused, never followed: the
+	// file it points to keeps its content.
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("not yours"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.png")
+	if err := os.Symlink(victim, link); err != nil {
+		t.Fatal(err)
+	}
+	s.exportTo(s.items[0], link, false)
+	u.wait()
+	if !hasText(u, "That name is a link to another file, so nothing was written there.") {
+		t.Error("the export to a link does not say why it was refused")
+	}
+	dismiss(t, u)
+	if got, _ := os.ReadFile(victim); string(got) != "not yours" {
+		t.Fatalf("the export wrote through the link: %q", got)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
+		t.Errorf("the refused export left %v", left)
 	}
 }
 
