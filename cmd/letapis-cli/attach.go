@@ -31,7 +31,8 @@ not stay on this computer.`,
 --out (- for standard output), checking it against the SHA-256 taken at
 import. The copy is outside the vault and unencrypted: anyone with access
 to this computer can read it. An existing file is not overwritten unless
---force is given; if anything fails, nothing is left at --out.`,
+--force is given, and a symbolic link there is refused, never followed;
+if anything fails, nothing is left at --out.`,
 			run: cmdExportAttachment},
 	)
 }

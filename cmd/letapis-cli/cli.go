@@ -265,7 +265,8 @@ Global flags (before or after the command):
 
 Environment:
   LETAPIS_VAULT           the vault directory
-  LETAPIS_PASSPHRASE      the passphrase; otherwise it is asked on the terminal
+  LETAPIS_PASSPHRASE      the passphrase, for scripts (other programs running as
+                          you can read it); otherwise it is asked on the terminal
   LETAPIS_NEW_PASSPHRASE  the new passphrase for passwd
   LETAPIS_PROXY           the proxy to reach the relay through, e.g.
                           socks5://127.0.0.1:9050 for Tor (see --proxy)
