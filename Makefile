@@ -19,6 +19,9 @@ DEPS_PKGS := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-
 	libxinerama-dev libxi-dev libxxf86vm-dev
 # Extra packages for UI screenshots and smoke tests: a virtual X server and `import`/`convert`.
 GUI_TEST_PKGS := xvfb imagemagick
+# Extra packages for the tests that make real file systems on loop images (as root): a
+# vault on btrfs (copy-on-write detection) and on ext4 (what a raw disk keeps).
+FS_TEST_PKGS := e2fsprogs btrfs-progs
 
 # Iteration counts, not durations: Go 1.26 fuzzing can fail with "context
 # deadline exceeded" when a -fuzztime duration runs out (golang/go#75804).
@@ -38,7 +41,7 @@ HAVE_RELAY   := $(wildcard cmd/letapis-relay/*.go)
 # Anything that links Fyne's GLFW driver needs the GL/X11 headers from `deps`.
 NEED_GL      := $(strip $(HAVE_DESKTOP) $(wildcard app/*.go))
 
-.PHONY: all deps deps-gui-test check-go build test fuzz bench reliability run clean fmt vet fmt-check
+.PHONY: all deps deps-gui-test deps-fs-test check-go build test fuzz bench reliability run clean fmt vet fmt-check
 
 all: build
 
@@ -86,6 +89,9 @@ deps:
 
 deps-gui-test:
 	@$(call install_pkgs,$(GUI_TEST_PKGS))
+
+deps-fs-test:
+	@$(call install_pkgs,$(FS_TEST_PKGS))
 
 check-go:
 	@command -v $(GO) >/dev/null 2>&1 || { \
@@ -152,7 +158,7 @@ define fuzz_all
 	done <<< "$$targets"
 endef
 
-test: build deps-gui-test fmt-check vet
+test: build deps-gui-test deps-fs-test fmt-check vet
 	$(GO) test -count=1 -timeout $(TESTTIMEOUT) ./...
 	@$(call fuzz_all,$(or $(FUZZTIME),$(FUZZTIME_TEST)))
 
