@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/letapis/letapis/internal/proof"
+	"github.com/letapis/letapis/storage/keyfile"
 	"github.com/letapis/letapis/storage/record"
 )
 
@@ -21,22 +23,39 @@ const (
 	saverModeEnv = "LETAPIS_TEST_SAVER_MODE"
 )
 
+// otherPassphrase is the passphrase the child of mode "passphrase"
+// changes testPassphrase to and back.
+const otherPassphrase = "a second passphrase for the kill test"
+
+// openEither unlocks the vault in dir with testPassphrase or, failing
+// that, otherPassphrase, and returns it and the passphrase that opened it.
+func openEither(dir string) (*Vault, string, error) {
+	v, err := Open(dir, testPassphrase, testOptions)
+	if errors.Is(err, ErrWrongPassphrase) {
+		v, err = Open(dir, otherPassphrase, testOptions)
+		return v, otherPassphrase, err
+	}
+	return v, testPassphrase, err
+}
+
 // TestSaverChild is not a test on its own: run as a child process, it
-// saves notes in a loop, one by one (mode "save") or in batches of 50
-// (mode "import"), and prints "id text" for each save that returned. It
+// saves notes in a loop, one by one (mode "save"; "purge" purges after
+// each, "passphrase" changes the passphrase after each) or in batches of
+// 50 (mode "import"), and prints "id text" for each save that returned. It
 // exits with status 3 when the vault does not open.
 func TestSaverChild(t *testing.T) {
 	dir := os.Getenv(saverEnv)
 	if dir == "" {
 		t.Skip("runs only as the child of the kill -9 tests")
 	}
-	v, err := Open(dir, testPassphrase, testOptions)
+	v, pass, err := openEither(dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)
 	}
+	mode := os.Getenv(saverModeEnv)
 	batch := 1
-	if os.Getenv(saverModeEnv) == "import" {
+	if mode == "import" {
 		batch = 50
 	}
 	for i := 0; ; i += batch {
@@ -62,6 +81,17 @@ func TestSaverChild(t *testing.T) {
 			fmt.Fprintf(w, "%s %s\n", r.ID, bodies[j].(*record.Note).Text)
 		}
 		w.Flush()
+		switch mode {
+		case "purge":
+			err = v.Purge()
+		case "passphrase":
+			pass = map[string]string{testPassphrase: otherPassphrase, otherPassphrase: testPassphrase}[pass]
+			err = v.ChangePassphrase(pass)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(4)
+		}
 	}
 }
 
@@ -72,6 +102,16 @@ func TestKill9LosesNoSavedRecord(t *testing.T) { testKill9(t, "save") }
 
 // TestKill9DuringImportLosesNoRecord does the same to bulk imports.
 func TestKill9DuringImportLosesNoRecord(t *testing.T) { testKill9(t, "import") }
+
+// TestKill9DuringPurgeLeavesAVault kills a process that saves a record and
+// purges, over and over, during the key slot switch as often as not: the
+// vault opens every time with every record reported saved.
+func TestKill9DuringPurgeLeavesAVault(t *testing.T) { testKill9(t, "purge") }
+
+// TestKill9DuringPassphraseChangeLeavesAVault does the same to a process
+// that changes the passphrase back and forth: the vault opens with one of
+// the two, and its key slots open with that one only.
+func TestKill9DuringPassphraseChangeLeavesAVault(t *testing.T) { testKill9(t, "passphrase") }
 
 // testKill9 kills a child that saves in mode at random moments
 // (proof.KillCycles), RELIABILITY_KILL_CYCLES times (default 3). A child
@@ -86,13 +126,25 @@ func testKill9(t *testing.T, mode string) {
 	v.Close()
 	reported, failedOpens := proof.KillCycles(t, "TestSaverChild", cycles, 600*time.Millisecond, saverEnv+"="+dir, saverModeEnv+"="+mode)
 
-	w, err := Open(dir, testPassphrase, testOptions)
+	w, pass, err := openEither(dir)
 	if err != nil {
 		failedOpens++
 		proof.Report(t, "kill -9 during "+mode+"s", proof.Count{Name: "failed reopenings", Value: float64(failedOpens), Zero: true})
 		t.Fatalf("reopen after kill -9: %v", err)
 	}
 	defer w.Close()
+	if mode == "passphrase" {
+		// The unlock destroyed the slot of the other passphrase, if a kill
+		// left it intact.
+		other := map[string]string{testPassphrase: otherPassphrase, otherPassphrase: testPassphrase}[pass]
+		data, err := os.ReadFile(filepath.Join(dir, keyFileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, _, err := keyfile.DecodeSlots(data, other); !errors.Is(err, keyfile.ErrWrongPassphrase) {
+			t.Errorf("after unlocking with one passphrase the key slots answer the other with %v, want a wrong passphrase", err)
+		}
+	}
 	lost, wrong := 0, 0
 	needles := make([]string, 0, len(reported))
 	for id, text := range reported {

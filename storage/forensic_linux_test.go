@@ -1,0 +1,237 @@
+package storage
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"filippo.io/age"
+
+	"github.com/letapis/letapis/internal/proof"
+	"github.com/letapis/letapis/storage/keyfile"
+	"github.com/letapis/letapis/storage/record"
+)
+
+// forensicMarker starts the text of every note of the forensic tests, so
+// that a reader of the raw device can look for any of them.
+const forensicMarker = "FORENSIC-MARKER-"
+
+// newPassphrase is what the forensic tests change testPassphrase to.
+const newPassphrase = "the passphrase after the change"
+
+// mountExt4 makes an ext4 image file of 384 MiB (a purge needs room for a second store), loop-mounts it and
+// returns the image and the mount point; unmount unmounts it (the test's
+// cleanup does too). It skips the test, naming why, without root, mkfs.ext4
+// or loop devices.
+func mountExt4(t *testing.T) (image, mnt string, unmount func()) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("loop-mounting an ext4 image needs root (CI runs as root)")
+	}
+	if _, err := exec.LookPath("mkfs.ext4"); err != nil {
+		t.Skip("mkfs.ext4 is not installed (e2fsprogs; `make deps-gui-test` installs it)")
+	}
+	tmp := t.TempDir()
+	image, mnt = filepath.Join(tmp, "disk.img"), filepath.Join(tmp, "mnt")
+	if err := os.Mkdir(mnt, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(image, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(image, 384<<20); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mkfs.ext4", "-F", "-q", image).CombinedOutput(); err != nil {
+		t.Fatalf("mkfs.ext4: %v: %s", err, out)
+	}
+	if out, err := exec.Command("mount", "-o", "loop", image, mnt).CombinedOutput(); err != nil {
+		t.Skipf("cannot loop-mount an ext4 image here (no loop devices?): %v: %s", err, out)
+	}
+	mounted := true
+	unmount = func() {
+		if !mounted {
+			return
+		}
+		mounted = false
+		if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
+			t.Fatalf("umount: %v: %s", err, out)
+		}
+	}
+	t.Cleanup(unmount)
+	return image, mnt, unmount
+}
+
+// deviceFindings is what a forensic reader of a raw device image found.
+type deviceFindings struct {
+	ageHeaders, keyHeaders, slotHeaders int
+	// opens counts the age files found that each passphrase opens.
+	opens map[string]int
+	// plaintext counts the record texts found.
+	plaintext int
+}
+
+// readDevice reads the raw image as a forensic reader would: it counts the
+// age, key file and key slot headers, tries to open every age file found
+// with each passphrase, and counts the marked record texts.
+func readDevice(t *testing.T, image string, passphrases ...string) deviceFindings {
+	t.Helper()
+	img, err := os.Open(image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	f := deviceFindings{opens: map[string]int{}}
+	// Chunks of 16 MiB, each read with the 64 KiB that follow it, so that
+	// a header across a boundary is seen, once.
+	const chunk, tail = 16 << 20, 64 << 10
+	buf := make([]byte, chunk+tail)
+	for at := int64(0); ; at += chunk {
+		n, err := img.ReadAt(buf, at)
+		if n == 0 {
+			if err == nil || errors.Is(err, io.EOF) {
+				break
+			}
+			t.Fatal(err)
+		}
+		f.scan(t, buf[:n], min(n, chunk), passphrases)
+	}
+	return f
+}
+
+// scan counts what starts in the first own bytes of raw.
+func (f *deviceFindings) scan(t *testing.T, raw []byte, own int, passphrases []string) {
+	t.Helper()
+	count := func(needle string) int {
+		c := 0
+		for off := 0; ; off++ {
+			i := bytes.Index(raw[off:], []byte(needle))
+			if i < 0 || off+i >= own {
+				return c
+			}
+			off += i
+			c++
+		}
+	}
+	f.keyHeaders += count("letapis-key/v1\n")
+	f.slotHeaders += count(keyfile.SlotMagic)
+	f.plaintext += count(forensicMarker)
+	ageHeader := []byte("age-encryption.org/v1\n")
+	for off := 0; ; {
+		i := bytes.Index(raw[off:], ageHeader)
+		if i < 0 || off+i >= own {
+			break
+		}
+		off += i
+		f.ageHeaders++
+		candidate := raw[off:]
+		for _, p := range passphrases {
+			id, err := age.NewScryptIdentity(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Decrypt unwraps the file key from the header: a nil error
+			// means the passphrase opens this file.
+			if _, err := age.Decrypt(bytes.NewReader(candidate), id); err == nil {
+				f.opens[p]++
+			}
+		}
+		off += len(ageHeader)
+	}
+}
+
+// fillForensicVault adds n marked notes to v and deletes the first.
+func fillForensicVault(t *testing.T, v *Vault, n int) {
+	t.Helper()
+	var first *Record
+	for i := range n {
+		r := mustAdd(t, v, &record.Note{Text: fmt.Sprintf("%s%03d detained at the border", forensicMarker, i)})
+		if first == nil {
+			first = r
+		}
+	}
+	if err := v.Delete(first.ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSeizedExt4DiskGivesUpNothingAfterWipe is a seized laptop: on a real
+// ext4 file system a vault gets records, loses one, changes its
+// passphrase, purges and is wiped. A forensic reader of the raw device
+// then finds no key slot or key file header, nothing either passphrase
+// opens, and no record text.
+func TestSeizedExt4DiskGivesUpNothingAfterWipe(t *testing.T) {
+	image, mnt, unmount := mountExt4(t)
+	v, err := Create(filepath.Join(mnt, "vault"), testPassphrase, testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() }) // before the unmount
+	fillForensicVault(t, v, 20)
+	if err := v.ChangePassphrase(newPassphrase); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Purge(); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Wipe(); err != nil {
+		t.Fatal(err)
+	}
+	unmount()
+	f := readDevice(t, image, testPassphrase, newPassphrase)
+	t.Logf("raw device after wipe: %+v", f)
+	proof.Report(t, "seized ext4 disk after a wipe",
+		proof.Count{Name: "age headers", Value: float64(f.ageHeaders), Zero: true},
+		proof.Count{Name: "key file headers", Value: float64(f.keyHeaders), Zero: true},
+		proof.Count{Name: "key slot headers", Value: float64(f.slotHeaders), Zero: true},
+		proof.Count{Name: "files the old passphrase opens", Value: float64(f.opens[testPassphrase]), Zero: true},
+		proof.Count{Name: "files the new passphrase opens", Value: float64(f.opens[newPassphrase]), Zero: true},
+		proof.Count{Name: "record texts", Value: float64(f.plaintext), Zero: true})
+	if f.ageHeaders+f.keyHeaders+f.slotHeaders+f.opens[testPassphrase]+f.opens[newPassphrase]+f.plaintext != 0 {
+		t.Errorf("the wiped device still holds key material or records: %+v", f)
+	}
+}
+
+// TestSeizedExt4DiskAfterPassphraseChange is a laptop seized after a
+// passphrase change, the old passphrase known to the reader (it was
+// coerced or leaked): nothing on the raw device opens with it, and the new
+// one opens the one live slot.
+func TestSeizedExt4DiskAfterPassphraseChange(t *testing.T) {
+	image, mnt, unmount := mountExt4(t)
+	v, err := Create(filepath.Join(mnt, "vault"), testPassphrase, testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() }) // before the unmount
+	fillForensicVault(t, v, 5)
+	for _, p := range []string{"an intermediate passphrase", newPassphrase} {
+		if err := v.ChangePassphrase(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	unmount()
+	f := readDevice(t, image, testPassphrase, "an intermediate passphrase", newPassphrase)
+	t.Logf("raw device after two passphrase changes: %+v", f)
+	proof.Report(t, "seized ext4 disk after a passphrase change",
+		proof.Count{Name: "files the old passphrases open", Value: float64(f.opens[testPassphrase] + f.opens["an intermediate passphrase"]), Zero: true},
+		proof.Count{Name: "files the new passphrase opens", Value: float64(f.opens[newPassphrase])},
+		proof.Count{Name: "key slot headers", Value: float64(f.slotHeaders)},
+		proof.Count{Name: "record texts", Value: float64(f.plaintext), Zero: true})
+	if n := f.opens[testPassphrase] + f.opens["an intermediate passphrase"]; n != 0 {
+		t.Errorf("%d files on the device still open with an old passphrase", n)
+	}
+	if f.opens[newPassphrase] != 1 || f.slotHeaders != 1 {
+		t.Errorf("want exactly the one live slot, found %+v", f)
+	}
+	if f.plaintext != 0 {
+		t.Errorf("%d record texts on the raw device", f.plaintext)
+	}
+}
