@@ -17,8 +17,9 @@ BIN := bin
 # (go-gl/glfw on X11).
 DEPS_PKGS := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
 	libxinerama-dev libxi-dev libxxf86vm-dev
-# Extra packages for UI screenshots and smoke tests: a virtual X server and `import`/`convert`.
-GUI_TEST_PKGS := xvfb imagemagick
+# Extra packages for tests: a virtual X server and `import`/`convert` for UI screenshots and
+# smoke tests; mkfs.ext4 for the forensic test of a real ext4 disk (storage/forensic_linux_test.go).
+GUI_TEST_PKGS := xvfb imagemagick e2fsprogs
 
 # Iteration counts, not durations: Go 1.26 fuzzing can fail with "context
 # deadline exceeded" when a -fuzztime duration runs out (golang/go#75804).

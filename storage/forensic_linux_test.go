@@ -60,6 +60,8 @@ func mountExt4(t *testing.T) (image, mnt string, unmount func()) {
 		}
 		mounted = false
 		if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
+			// Detach it all the same, so that no mount outlives the test.
+			_ = exec.Command("umount", "-l", mnt).Run()
 			t.Fatalf("umount: %v: %s", err, out)
 		}
 	}

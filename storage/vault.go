@@ -361,12 +361,25 @@ func Wipe(dir string) error {
 			return fmt.Errorf("wipe: %w in %s", ErrNoVault, dir)
 		}
 	}
-	if err := shred(filepath.Join(dir, keyFileName), keyfile.SlotsSize); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("wipe: destroy key slots: %w", err)
-	}
-	if err := shredKeyLeftovers(dir); err != nil {
+	if err := wipeKeys(dir); err != nil {
 		return fmt.Errorf("wipe: %w", err)
 	}
+	return wipeStore(dir)
+}
+
+// wipeKeys destroys every key file of the vault in dir: both key slots,
+// overwritten in place and synced, then an older key file or temp file.
+func wipeKeys(dir string) error {
+	if err := shred(filepath.Join(dir, keyFileName), keyfile.SlotsSize); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("destroy key slots: %w", err)
+	}
+	return shredKeyLeftovers(dir)
+}
+
+// wipeStore destroys what wipeKeys leaves of the vault in dir: the store
+// generations (destroyStore), the attachments and, if nothing else is in
+// it, the directory.
+func wipeStore(dir string) error {
 	gens, _ := os.ReadDir(filepath.Join(dir, dbDirName))
 	for _, g := range gens {
 		if err := destroyStore(filepath.Join(dir, dbDirName, g.Name())); err != nil {

@@ -1,5 +1,6 @@
-// Package keyfile reads and writes key.age, the file that holds a device's
-// secrets under the vault passphrase.
+// Package keyfile reads and writes key files, which hold a device's
+// secrets under the vault passphrase, and the key slots (slots.go) that
+// hold them in a vault.
 //
 // # Format (version 1)
 //
