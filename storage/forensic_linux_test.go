@@ -83,46 +83,57 @@ type deviceFindings struct {
 // with each passphrase, and counts the marked record texts.
 func readDevice(t *testing.T, image string, passphrases ...string) deviceFindings {
 	t.Helper()
+	f := deviceFindings{opens: map[string]int{}}
+	eachChunk(t, image, func(raw []byte, own int) {
+		f.keyHeaders += countIn(raw, own, []byte("letapis-key/v1\n"))
+		f.slotHeaders += countIn(raw, own, []byte(keyfile.SlotMagic))
+		f.plaintext += countIn(raw, own, []byte(forensicMarker))
+		f.scanAge(t, raw, own, passphrases)
+	})
+	return f
+}
+
+// eachChunk reads image in chunks of 16 MiB and calls fn with each and the
+// 64 KiB that follow it, and the chunk's own length, so that what starts in
+// a chunk is seen whole, and once.
+func eachChunk(t *testing.T, image string, fn func(raw []byte, own int)) {
+	t.Helper()
 	img, err := os.Open(image)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer img.Close()
-	f := deviceFindings{opens: map[string]int{}}
-	// Chunks of 16 MiB, each read with the 64 KiB that follow it, so that
-	// a header across a boundary is seen, once.
 	const chunk, tail = 16 << 20, 64 << 10
 	buf := make([]byte, chunk+tail)
 	for at := int64(0); ; at += chunk {
 		n, err := img.ReadAt(buf, at)
 		if n == 0 {
 			if err == nil || errors.Is(err, io.EOF) {
-				break
+				return
 			}
 			t.Fatal(err)
 		}
-		f.scan(t, buf[:n], min(n, chunk), passphrases)
+		fn(buf[:n], min(n, chunk))
 	}
-	return f
 }
 
-// scan counts what starts in the first own bytes of raw.
-func (f *deviceFindings) scan(t *testing.T, raw []byte, own int, passphrases []string) {
-	t.Helper()
-	count := func(needle string) int {
-		c := 0
-		for off := 0; ; off++ {
-			i := bytes.Index(raw[off:], []byte(needle))
-			if i < 0 || off+i >= own {
-				return c
-			}
-			off += i
-			c++
+// countIn counts the needles that start in the first own bytes of raw.
+func countIn(raw []byte, own int, needle []byte) int {
+	c := 0
+	for off := 0; ; off++ {
+		i := bytes.Index(raw[off:], needle)
+		if i < 0 || off+i >= own {
+			return c
 		}
+		off += i
+		c++
 	}
-	f.keyHeaders += count("letapis-key/v1\n")
-	f.slotHeaders += count(keyfile.SlotMagic)
-	f.plaintext += count(forensicMarker)
+}
+
+// scanAge counts the age files that start in the first own bytes of raw,
+// and those that each passphrase opens.
+func (f *deviceFindings) scanAge(t *testing.T, raw []byte, own int, passphrases []string) {
+	t.Helper()
 	ageHeader := []byte("age-encryption.org/v1\n")
 	for off := 0; ; {
 		i := bytes.Index(raw[off:], ageHeader)
@@ -235,5 +246,46 @@ func TestSeizedExt4DiskAfterPassphraseChange(t *testing.T) {
 	}
 	if f.plaintext != 0 {
 		t.Errorf("%d record texts on the raw device", f.plaintext)
+	}
+}
+
+// TestSeizedExt4DiskAfterKeyFileMove is a laptop seized after a vault of
+// an earlier version (testdata/flipvault, with key.age) was unlocked once:
+// the bytes of its key.age are nowhere on the raw device, and the only
+// file the passphrase opens is the live key slot.
+func TestSeizedExt4DiskAfterKeyFileMove(t *testing.T) {
+	image, mnt, unmount := mountExt4(t)
+	dir := filepath.Join(mnt, "vault")
+	if err := os.CopyFS(dir, os.DirFS(flipVault)); err != nil {
+		t.Fatal(err)
+	}
+	legacy, err := os.ReadFile(filepath.Join(dir, legacyKeyFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What was copied must be on the medium before the move, as it is on
+	// a disk that has held the vault for a while.
+	if out, err := exec.Command("sync").CombinedOutput(); err != nil {
+		t.Fatalf("sync: %v: %s", err, out)
+	}
+	v, err := Open(dir, testPassphrase, testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	unmount()
+	f := readDevice(t, image, testPassphrase)
+	copies := 0
+	eachChunk(t, image, func(raw []byte, own int) {
+		copies += countIn(raw, own, legacy[len(legacy)-64:]) // its last bytes: the key's ciphertext
+	})
+	t.Logf("raw device after the move of key.age: %+v, copies of key.age: %d", f, copies)
+	proof.Report(t, "seized ext4 disk after the move of key.age",
+		proof.Count{Name: "copies of key.age", Value: float64(copies), Zero: true},
+		proof.Count{Name: "files the passphrase opens", Value: float64(f.opens[testPassphrase])})
+	if copies != 0 || f.opens[testPassphrase] != 1 || f.slotHeaders != 1 {
+		t.Errorf("want no copy of key.age and the one live slot; found %d copies, %+v", copies, f)
 	}
 }
