@@ -158,9 +158,15 @@ func (f *deviceFindings) scanAge(t *testing.T, raw []byte, own int, passphrases 
 	}
 }
 
-// fillForensicVault adds n marked notes to v and deletes the first.
-func fillForensicVault(t *testing.T, v *Vault, n int) {
+// newForensicVault creates a vault under mnt, closed before the unmount
+// when the test ends, adds n marked notes to it and deletes the first.
+func newForensicVault(t *testing.T, mnt string, n int) *Vault {
 	t.Helper()
+	v, err := Create(filepath.Join(mnt, "vault"), testPassphrase, testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
 	var first *Record
 	for i := range n {
 		r := mustAdd(t, v, &record.Note{Text: fmt.Sprintf("%s%03d detained at the border", forensicMarker, i)})
@@ -171,6 +177,7 @@ func fillForensicVault(t *testing.T, v *Vault, n int) {
 	if err := v.Delete(first.ID); err != nil {
 		t.Fatal(err)
 	}
+	return v
 }
 
 // TestSeizedExt4DiskGivesUpNothingAfterWipe is a seized laptop: on a real
@@ -180,12 +187,7 @@ func fillForensicVault(t *testing.T, v *Vault, n int) {
 // opens, and no record text.
 func TestSeizedExt4DiskGivesUpNothingAfterWipe(t *testing.T) {
 	image, mnt, unmount := mountExt4(t)
-	v, err := Create(filepath.Join(mnt, "vault"), testPassphrase, testOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.Close() }) // before the unmount
-	fillForensicVault(t, v, 20)
+	v := newForensicVault(t, mnt, 20)
 	if err := v.ChangePassphrase(newPassphrase); err != nil {
 		t.Fatal(err)
 	}
@@ -216,12 +218,7 @@ func TestSeizedExt4DiskGivesUpNothingAfterWipe(t *testing.T) {
 // one opens the one live slot.
 func TestSeizedExt4DiskAfterPassphraseChange(t *testing.T) {
 	image, mnt, unmount := mountExt4(t)
-	v, err := Create(filepath.Join(mnt, "vault"), testPassphrase, testOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.Close() }) // before the unmount
-	fillForensicVault(t, v, 5)
+	v := newForensicVault(t, mnt, 5)
 	for _, p := range []string{"an intermediate passphrase", newPassphrase} {
 		if err := v.ChangePassphrase(p); err != nil {
 			t.Fatal(err)

@@ -61,10 +61,14 @@ func replaceKeys(dir string, cur slotRef, s *keyfile.Secrets, passphrase string,
 		return slotRef{}, fmt.Errorf("write key slot: %w", err)
 	}
 	defer f.Close()
-	if _, err := f.WriteAt(slot, int64(next.index)*keyfile.SlotSize); err != nil {
-		return slotRef{}, fmt.Errorf("write key slot: %w", err)
+	_, err = f.WriteAt(slot, int64(next.index)*keyfile.SlotSize)
+	if err == nil {
+		err = f.Sync()
 	}
-	if err := f.Sync(); err != nil {
+	if err != nil {
+		// Some of the new slot may be on the medium: make sure it is not
+		// taken for the current one once the caller drops what it names.
+		_ = overwriteSlots(f, next.index)
 		return slotRef{}, fmt.Errorf("write key slot: %w", err)
 	}
 	if err := overwriteSlots(f, cur.index); err != nil {
