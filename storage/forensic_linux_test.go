@@ -21,20 +21,27 @@ import (
 // that a reader of the raw device can look for any of them.
 const forensicMarker = "FORENSIC-MARKER-"
 
+// The checks of the forensic tests in the reliability table.
+const (
+	forensicWipeCheck       = "seized ext4 disk after a wipe"
+	forensicPassphraseCheck = "seized ext4 disk after a passphrase change"
+	forensicMoveCheck       = "seized ext4 disk after the move of key.age"
+)
+
 // newPassphrase is what the forensic tests change testPassphrase to.
 const newPassphrase = "the passphrase after the change"
 
 // mountExt4 makes an ext4 image file of 384 MiB (a purge needs room for a second store), loop-mounts it and
 // returns the image and the mount point; unmount unmounts it (the test's
-// cleanup does too). It skips the test, naming why, without root, mkfs.ext4
-// or loop devices.
-func mountExt4(t *testing.T) (image, mnt string, unmount func()) {
+// cleanup does too). It skips the test, and the check named check of the
+// reliability table, naming why, without root, mkfs.ext4 or loop devices.
+func mountExt4(t *testing.T, check string) (image, mnt string, unmount func()) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("loop-mounting an ext4 image needs root (CI runs as root)")
+		proof.Skip(t, check, "loop-mounting an ext4 image needs root (CI runs as root)")
 	}
 	if _, err := exec.LookPath("mkfs.ext4"); err != nil {
-		t.Skip("mkfs.ext4 is not installed (e2fsprogs; `make deps-gui-test` installs it)")
+		proof.Skip(t, check, "mkfs.ext4 is not installed (e2fsprogs; `make deps-gui-test` installs it)")
 	}
 	tmp := t.TempDir()
 	image, mnt = filepath.Join(tmp, "disk.img"), filepath.Join(tmp, "mnt")
@@ -51,7 +58,7 @@ func mountExt4(t *testing.T) (image, mnt string, unmount func()) {
 		t.Fatalf("mkfs.ext4: %v: %s", err, out)
 	}
 	if out, err := exec.Command("mount", "-o", "loop", image, mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot loop-mount an ext4 image here (no loop devices?): %v: %s", err, out)
+		proof.Skip(t, check, fmt.Sprintf("cannot loop-mount an ext4 image here (no loop devices?): %v: %s", err, out))
 	}
 	mounted := true
 	unmount = func() {
@@ -186,7 +193,7 @@ func newForensicVault(t *testing.T, mnt string, n int) *Vault {
 // then finds no key slot or key file header, nothing either passphrase
 // opens, and no record text.
 func TestSeizedExt4DiskGivesUpNothingAfterWipe(t *testing.T) {
-	image, mnt, unmount := mountExt4(t)
+	image, mnt, unmount := mountExt4(t, forensicWipeCheck)
 	v := newForensicVault(t, mnt, 20)
 	if err := v.ChangePassphrase(newPassphrase); err != nil {
 		t.Fatal(err)
@@ -200,7 +207,7 @@ func TestSeizedExt4DiskGivesUpNothingAfterWipe(t *testing.T) {
 	unmount()
 	f := readDevice(t, image, testPassphrase, newPassphrase)
 	t.Logf("raw device after wipe: %+v", f)
-	proof.Report(t, "seized ext4 disk after a wipe",
+	proof.Report(t, forensicWipeCheck,
 		proof.Count{Name: "age headers", Value: float64(f.ageHeaders), Zero: true},
 		proof.Count{Name: "key file headers", Value: float64(f.keyHeaders), Zero: true},
 		proof.Count{Name: "key slot headers", Value: float64(f.slotHeaders), Zero: true},
@@ -217,7 +224,7 @@ func TestSeizedExt4DiskGivesUpNothingAfterWipe(t *testing.T) {
 // coerced or leaked): nothing on the raw device opens with it, and the new
 // one opens the one live slot.
 func TestSeizedExt4DiskAfterPassphraseChange(t *testing.T) {
-	image, mnt, unmount := mountExt4(t)
+	image, mnt, unmount := mountExt4(t, forensicPassphraseCheck)
 	v := newForensicVault(t, mnt, 5)
 	for _, p := range []string{"an intermediate passphrase", newPassphrase} {
 		if err := v.ChangePassphrase(p); err != nil {
@@ -230,7 +237,7 @@ func TestSeizedExt4DiskAfterPassphraseChange(t *testing.T) {
 	unmount()
 	f := readDevice(t, image, testPassphrase, "an intermediate passphrase", newPassphrase)
 	t.Logf("raw device after two passphrase changes: %+v", f)
-	proof.Report(t, "seized ext4 disk after a passphrase change",
+	proof.Report(t, forensicPassphraseCheck,
 		proof.Count{Name: "files the old passphrases open", Value: float64(f.opens[testPassphrase] + f.opens["an intermediate passphrase"]), Zero: true},
 		proof.Count{Name: "files the new passphrase opens", Value: float64(f.opens[newPassphrase])},
 		proof.Count{Name: "key slot headers", Value: float64(f.slotHeaders)},
@@ -251,7 +258,7 @@ func TestSeizedExt4DiskAfterPassphraseChange(t *testing.T) {
 // the bytes of its key.age are nowhere on the raw device, and the only
 // file the passphrase opens is the live key slot.
 func TestSeizedExt4DiskAfterKeyFileMove(t *testing.T) {
-	image, mnt, unmount := mountExt4(t)
+	image, mnt, unmount := mountExt4(t, forensicMoveCheck)
 	dir := filepath.Join(mnt, "vault")
 	if err := os.CopyFS(dir, os.DirFS(flipVault)); err != nil {
 		t.Fatal(err)
@@ -279,7 +286,7 @@ func TestSeizedExt4DiskAfterKeyFileMove(t *testing.T) {
 		copies += countIn(raw, own, legacy[len(legacy)-64:]) // its last bytes: the key's ciphertext
 	})
 	t.Logf("raw device after the move of key.age: %+v, copies of key.age: %d", f, copies)
-	proof.Report(t, "seized ext4 disk after the move of key.age",
+	proof.Report(t, forensicMoveCheck,
 		proof.Count{Name: "copies of key.age", Value: float64(copies), Zero: true},
 		proof.Count{Name: "files the passphrase opens", Value: float64(f.opens[testPassphrase])})
 	if copies != 0 || f.opens[testPassphrase] != 1 || f.slotHeaders != 1 {
