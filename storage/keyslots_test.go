@@ -171,3 +171,42 @@ func countRecords(t *testing.T, v *Vault) int {
 	}
 	return n
 }
+
+// TestPurgeOverwritesTheOldGenerationsSmallFiles keeps hard links to the
+// small files of the store generation a purge replaces (KEYREGISTRY holds
+// the store's data keys under the old store key): after the purge what was
+// left in them is none of the old bytes, and the old generation is gone.
+func TestPurgeOverwritesTheOldGenerationsSmallFiles(t *testing.T) {
+	v := newVault(t)
+	mustAdd(t, v, &record.Note{Text: "in the old generation"})
+	old := storeDir(v.Dir(), v.secrets.StoreGeneration)
+	links := t.TempDir()
+	orig := map[string][]byte{}
+	for _, name := range []string{"KEYREGISTRY", "MANIFEST"} {
+		data, err := os.ReadFile(filepath.Join(old, name))
+		if err != nil || len(data) == 0 {
+			t.Fatalf("%s of the store: %d bytes, %v", name, len(data), err)
+		}
+		orig[name] = data
+		if err := os.Link(filepath.Join(old, name), filepath.Join(links, name)); err != nil {
+			t.Skipf("hard links unsupported here: %v", err)
+		}
+	}
+	if err := v.Purge(); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range orig {
+		left, err := os.ReadFile(filepath.Join(links, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Badger may have grown the file after it was read: compare
+		// what was there.
+		if len(left) < len(data) || bytes.Equal(left[:len(data)], data) || bytes.Contains(left, data[:min(len(data), 16)]) {
+			t.Errorf("%s of the old generation was removed without being overwritten", name)
+		}
+	}
+	if _, err := os.Stat(old); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the old generation after the purge: %v", err)
+	}
+}
