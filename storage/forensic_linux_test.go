@@ -26,6 +26,7 @@ const (
 	forensicWipeCheck       = "seized ext4 disk after a wipe"
 	forensicPassphraseCheck = "seized ext4 disk after a passphrase change"
 	forensicMoveCheck       = "seized ext4 disk after the move of key.age"
+	forensicPurgeCheck      = "seized ext4 disk after purges"
 )
 
 // newPassphrase is what the forensic tests change testPassphrase to.
@@ -291,5 +292,31 @@ func TestSeizedExt4DiskAfterKeyFileMove(t *testing.T) {
 		proof.Count{Name: "files the passphrase opens", Value: float64(f.opens[testPassphrase])})
 	if copies != 0 || f.opens[testPassphrase] != 1 || f.slotHeaders != 1 {
 		t.Errorf("want no copy of key.age and the one live slot; found %d copies, %+v", copies, f)
+	}
+}
+
+// TestSeizedExt4DiskAfterPurge is a laptop seized, passphrase and all,
+// after purges: the passphrase opens one file on the raw device, the live
+// key slot, and so no store key of an earlier generation survives to
+// decrypt what is left of the purged records' store.
+func TestSeizedExt4DiskAfterPurge(t *testing.T) {
+	image, mnt, unmount := mountExt4(t, forensicPurgeCheck)
+	v := newForensicVault(t, mnt, 5) // the delete purged once
+	if err := v.Purge(); err != nil {
+		t.Fatal(err)
+	}
+	gen := v.secrets.StoreGeneration
+	if err := v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	unmount()
+	f := readDevice(t, image, testPassphrase)
+	t.Logf("raw device after purges up to generation %d: %+v", gen, f)
+	proof.Report(t, forensicPurgeCheck,
+		proof.Count{Name: "store generations", Value: float64(gen)},
+		proof.Count{Name: "files the passphrase opens", Value: float64(f.opens[testPassphrase])},
+		proof.Count{Name: "record texts", Value: float64(f.plaintext), Zero: true})
+	if f.opens[testPassphrase] != 1 || f.slotHeaders != 1 || f.plaintext != 0 {
+		t.Errorf("want the one live slot and no record text; found %+v", f)
 	}
 }

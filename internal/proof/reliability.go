@@ -56,7 +56,7 @@ var Expected = []string{
 	"byte flips in store files and key file",
 	"kill -9 during purge key changes", "kill -9 during passphrase key changes",
 	"seized ext4 disk after a wipe", "seized ext4 disk after a passphrase change",
-	"seized ext4 disk after the move of key.age",
+	"seized ext4 disk after the move of key.age", "seized ext4 disk after purges",
 }
 
 // leftoverText matches the texts the reliability tests save, for the scan
