@@ -20,7 +20,8 @@ DEPS_PKGS := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-
 # Extra packages for UI screenshots and smoke tests: a virtual X server and `import`/`convert`.
 GUI_TEST_PKGS := xvfb imagemagick
 # Extra packages for the tests that make real file systems on loop images (as root): a
-# vault on btrfs (copy-on-write detection) and on ext4 (what a raw disk keeps).
+# vault on btrfs (copy-on-write detection) and on ext4 (what a raw disk keeps,
+# storage/forensic_linux_test.go).
 FS_TEST_PKGS := e2fsprogs btrfs-progs
 
 # Iteration counts, not durations: Go 1.26 fuzzing can fail with "context

@@ -87,7 +87,7 @@ func TestUnlockWrongPassphrase(t *testing.T) {
 func TestUnlockDamagedKeyFile(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "vault")
 	makeVault(t, dir)
-	key := filepath.Join(dir, "key.age")
+	key := filepath.Join(dir, "keys")
 	b, err := os.ReadFile(key)
 	if err != nil {
 		t.Fatal(err)

@@ -291,8 +291,8 @@ func (c *wipeCountdown) abort() {
 	c.dialog.Hide()
 }
 
-// wipe destroys the vault at once: the screens are dropped, the key file
-// is shredded and the store removed (storage.Vault.Wipe), then the
+// wipe destroys the vault at once: the screens are dropped, the key slots
+// are overwritten and the store removed (storage.Vault.Wipe), then the
 // first-run screen is shown.
 func (u *UI) wipe() {
 	v := u.vault

@@ -105,7 +105,7 @@ func TestPanicWipe(t *testing.T) {
 	if storage.Exists(dir) {
 		t.Fatal("the vault still exists")
 	}
-	if _, err := os.Stat(filepath.Join(dir, "key.age")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir, "keys")); !os.IsNotExist(err) {
 		t.Errorf("key file after wipe: %v", err)
 	}
 	if u.vault != nil || u.main != nil {

@@ -3,14 +3,15 @@
 //
 // # Layout
 //
-//	DIR/key.age          device secrets under the passphrase (package keyfile)
-//	DIR/db/<generation>/ the Badger store, encrypted at rest with a key from key.age,
+//	DIR/keys             two key slots, overwritten in place: device secrets under
+//	                     the passphrase (keyslots.go, package keyfile)
+//	DIR/db/<generation>/ the Badger store, encrypted at rest with a key from the slots,
 //	                     and LETAPIS-TABLESUMS, the size and CRC-32C of its table files
 //	DIR/blobs/<id>.age   attachments, each an age stream padded to a size bucket (attachpad.go)
 //
 // Nothing in DIR is readable without the passphrase but those checksums,
-// which are of encrypted files. Wipe destroys key.age
-// first, which makes the rest noise, then deletes the rest.
+// which are of encrypted files. Wipe overwrites the key slots
+// first, which makes the rest noise, then destroys the rest.
 //
 // # Records and revisions
 //

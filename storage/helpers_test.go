@@ -77,7 +77,7 @@ func testSecrets(t testing.TB, dir string) *keyfile.Secrets {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := keyfile.Decode(file, testPassphrase)
+	s, _, _, err := keyfile.DecodeSlots(file, testPassphrase)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,11 +14,13 @@ import (
 // out everything deleted, then deletes the old generation. Badger does not
 // erase deleted values from its files; after a purge they are gone, and
 // the key that could decrypt any surviving copy is gone with the old key
-// file. Delete purges by itself; call Purge after a bulk deletion.
+// slot, overwritten in place (replaceKeys), and with the old generation's
+// KEYREGISTRY, overwritten in place before removal (destroyStore). Delete
+// purges by itself; call Purge after a bulk deletion.
 //
-// The switch is crash-safe: the new key file names the new generation, and
-// whichever generation the key file does not name is removed at the next
-// unlock.
+// The switch is crash-safe: the new key slot names the new generation, and
+// whichever generation the slot in use does not name is removed at the
+// next unlock.
 func (v *Vault) Purge() error {
 	v.waitIndex() // the index loads from the store that is replaced
 	v.mu.Lock()
@@ -50,9 +52,14 @@ func (v *Vault) Purge() error {
 		os.RemoveAll(newDir)
 		return fmt.Errorf("purge: copy live records: %w", err)
 	}
-	if err := writeKeyFile(v.dir, &next, string(v.passphrase), v.opts.WorkFactor); err != nil {
+	ref, err := replaceKeys(v.dir, v.slot, &next, string(v.passphrase), v.opts.WorkFactor)
+	if ref == (slotRef{}) {
 		os.RemoveAll(newDir)
 		return fmt.Errorf("purge: %w", err)
+	}
+	v.slot = ref
+	if err != nil {
+		v.opts.Logger.Warn("purge: the old key slot is destroyed at the next unlock", "err", err)
 	}
 
 	// From here on the new generation is the vault.
@@ -67,7 +74,7 @@ func (v *Vault) Purge() error {
 		return fmt.Errorf("purge: reopen store (unlock again): %w", err)
 	}
 	v.db = db
-	if err := os.RemoveAll(oldDir); err != nil {
+	if err := destroyStore(oldDir); err != nil {
 		return fmt.Errorf("purge: remove old store (it is removed at the next unlock): %w", err)
 	}
 	if err := syncDir(filepath.Join(v.dir, dbDirName)); err != nil {

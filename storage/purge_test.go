@@ -156,7 +156,11 @@ func TestPurgeKeepsTheKeyFileWorkFactor(t *testing.T) {
 		t.Fatal(err)
 	}
 	file, _ := os.ReadFile(filepath.Join(dir, keyFileName))
-	if wf, err := keyfile.WorkFactor(file); err != nil || wf != 11 {
+	slots, err := keyfile.ParseSlots(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wf, err := keyfile.WorkFactor(slots[0].File); err != nil || wf != 11 {
 		t.Fatalf("work factor after purge: %d, %v; want 11", wf, err)
 	}
 }

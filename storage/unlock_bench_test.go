@@ -99,7 +99,7 @@ func TestUnlockListChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	s, err := keyfile.Decode(file, testPassphrase)
+	s, slot, _, err := keyfile.DecodeSlots(file, testPassphrase)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,8 +119,8 @@ func TestUnlockListChild(t *testing.T) {
 	start, cpuStart := time.Now(), cpuTime(t)
 	opts := Options{}
 	opts.fill()
-	opts.WorkFactor, _ = keyfile.WorkFactor(file)
-	v, err := open(dir, s, testPassphrase, opts)
+	opts.WorkFactor, _ = keyfile.WorkFactor(slot.File)
+	v, err := open(dir, s, slotRef{index: slot.Index, counter: slot.Counter}, testPassphrase, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,9 +26,12 @@ import (
 
 // File and directory names inside a vault directory.
 const (
-	keyFileName = "key.age"
-	dbDirName   = "db"
-	blobDirName = "blobs"
+	keyFileName = "keys" // the key slots (keyslots.go)
+	// legacyKeyFileName is the key file of earlier versions, moved to
+	// key slots at the first unlock.
+	legacyKeyFileName = "key.age"
+	dbDirName         = "db"
+	blobDirName       = "blobs"
 )
 
 // DefaultMinFreeBytes is the free space below which writes are refused.
@@ -77,6 +80,7 @@ type Vault struct {
 	// whether records may be written at all (not while teamJoining).
 	team    teamStatus
 	secrets *keyfile.Secrets
+	slot    slotRef // the key slot that holds secrets
 	// passphrase is kept while unlocked because a purge must rewrite the
 	// key file with a new store key. It is cleared on Close.
 	passphrase []byte
@@ -107,8 +111,12 @@ type Vault struct {
 
 // Exists reports whether dir holds a vault.
 func Exists(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, keyFileName))
-	return err == nil
+	for _, name := range []string{keyFileName, legacyKeyFileName} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // Create makes a new vault in dir (created if missing, and required to
@@ -139,7 +147,7 @@ func Create(dir, passphrase string, opts Options) (*Vault, error) {
 	}
 	_, _ = rand.Read(s.SigningKey)
 	_, _ = rand.Read(s.StoreKey)
-	// The store first, then the key file: a vault exists once key.age does,
+	// The store first, then the key slots: a vault exists once they do,
 	// so a crash in between leaves no half-made vault behind.
 	db, err := openStore(storeDir(dir, s.StoreGeneration), s.StoreKey, opts.Logger, false)
 	if err != nil {
@@ -148,26 +156,21 @@ func Create(dir, passphrase string, opts Options) (*Vault, error) {
 	if err := closeStore(db, opts.Logger); err != nil {
 		return nil, fmt.Errorf("create vault: %w", err)
 	}
-	if err := writeKeyFile(dir, s, passphrase, opts.WorkFactor); err != nil {
+	ref, err := createKeys(dir, s, passphrase, opts.WorkFactor)
+	if err != nil {
 		return nil, fmt.Errorf("create vault: %w", err)
 	}
-	return open(dir, s, passphrase, opts)
+	return open(dir, s, ref, passphrase, opts)
 }
 
 // Open unlocks the vault in dir with passphrase. A wrong passphrase gives
 // an error wrapping ErrWrongPassphrase; a damaged key file one wrapping
-// ErrDamaged. Opening changes nothing on disk but to remove the leftovers
-// of an interrupted purge.
+// ErrDamaged. Opening changes nothing on disk but to finish what a crash
+// interrupted (a key change, a purge) and to move the key.age of an
+// earlier version into key slots (loadKeys).
 func Open(dir, passphrase string, opts Options) (*Vault, error) {
 	opts.fill()
-	file, err := os.ReadFile(filepath.Join(dir, keyFileName))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("unlock vault: %w in %s (create one first)", ErrNoVault, dir)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("unlock vault: read key file: %w", err)
-	}
-	s, err := keyfile.Decode(file, passphrase)
+	s, ref, wf, err := loadKeys(dir, passphrase, opts.Logger)
 	if errors.Is(err, keyfile.ErrDamaged) {
 		return nil, fmt.Errorf("unlock vault: %w: %w", ErrDamaged, err)
 	}
@@ -176,12 +179,12 @@ func Open(dir, passphrase string, opts Options) (*Vault, error) {
 	}
 	if opts.WorkFactor == 0 {
 		// Keep the key file's own cost when it is rewritten (purge).
-		opts.WorkFactor, _ = keyfile.WorkFactor(file)
+		opts.WorkFactor = wf
 	}
-	return open(dir, s, passphrase, opts)
+	return open(dir, s, ref, passphrase, opts)
 }
 
-func open(dir string, s *keyfile.Secrets, passphrase string, opts Options) (*Vault, error) {
+func open(dir string, s *keyfile.Secrets, ref slotRef, passphrase string, opts Options) (*Vault, error) {
 	ident, err := parseIdentity(s.Identity)
 	if err != nil {
 		return nil, fmt.Errorf("unlock vault: %w: %w", ErrDamaged, err)
@@ -205,6 +208,7 @@ func open(dir string, s *keyfile.Secrets, passphrase string, opts Options) (*Vau
 		opts:       opts,
 		db:         db,
 		secrets:    s,
+		slot:       ref,
 		passphrase: []byte(passphrase),
 		signer:     s.Signer(),
 		identity:   ident,
@@ -318,9 +322,10 @@ func (v *Vault) CheckPassphrase(p string) (bool, error) {
 	return subtle.ConstantTimeCompare(v.passphrase, []byte(p)) == 1, nil
 }
 
-// ChangePassphrase re-encrypts the key file under a new passphrase. Only
-// key.age is rewritten, atomically: after a crash it opens with either the
-// old or the new passphrase.
+// ChangePassphrase re-encrypts the key file under a new passphrase into
+// the free key slot and then overwrites the old slot in place, so that
+// nothing on the medium opens with the old passphrase afterwards. After a
+// crash the vault opens with the old or the new passphrase.
 func (v *Vault) ChangePassphrase(newPassphrase string) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -330,52 +335,60 @@ func (v *Vault) ChangePassphrase(newPassphrase string) error {
 	if newPassphrase == "" {
 		return errors.New("change passphrase: the new passphrase is empty")
 	}
-	if err := writeKeyFile(v.dir, v.secrets, newPassphrase, v.opts.WorkFactor); err != nil {
-		return fmt.Errorf("change passphrase: %w", err)
+	ref, err := replaceKeys(v.dir, v.slot, v.secrets, newPassphrase, v.opts.WorkFactor)
+	if ref != (slotRef{}) {
+		v.slot = ref
+		clear(v.passphrase)
+		v.passphrase = []byte(newPassphrase)
 	}
-	clear(v.passphrase)
-	v.passphrase = []byte(newPassphrase)
-	return nil
-}
-
-func writeKeyFile(dir string, s *keyfile.Secrets, passphrase string, workFactor int) error {
-	data, err := keyfile.Encode(s, passphrase, workFactor)
 	if err != nil {
-		return err
-	}
-	if err := writeFileAtomic(filepath.Join(dir, keyFileName), data, 0o600); err != nil {
-		return fmt.Errorf("write key file: %w", err)
+		return fmt.Errorf("change passphrase: %w", err)
 	}
 	return nil
 }
 
 // Wipe destroys the vault in dir without needing its passphrase. It
-// overwrites and removes the key file first (crypto-shredding: without it
-// the rest is noise), then removes the store and the attachments. Files
-// that are not part of a vault are left alone. It is safe to call on a
-// vault that is open in this process only after closing it.
+// overwrites both key slots in place and syncs them first
+// (crypto-shredding: without them the rest is noise, and this takes a
+// few milliseconds), then shreds any older key file, overwrites the small
+// files of each store generation in place and removes the store and the
+// attachments. Files that are not part of a vault are left alone. It is
+// safe to call on a vault that is open in this process only after closing
+// it. The app's panic wipe and letapis-cli wipe both call it.
 func Wipe(dir string) error {
-	key := filepath.Join(dir, keyFileName)
-	info, err := os.Stat(key)
-	if errors.Is(err, fs.ErrNotExist) {
+	if !Exists(dir) {
 		if _, err := os.Stat(filepath.Join(dir, dbDirName)); err != nil {
 			return fmt.Errorf("wipe: %w in %s", ErrNoVault, dir)
 		}
-	} else if err != nil {
+	}
+	if err := wipeKeys(dir); err != nil {
 		return fmt.Errorf("wipe: %w", err)
-	} else if err := shred(key, info.Size()); err != nil {
-		return fmt.Errorf("wipe: destroy key file: %w", err)
+	}
+	return wipeStore(dir)
+}
+
+// wipeKeys destroys every key file of the vault in dir: both key slots,
+// overwritten in place and synced, then an older key file or temp file.
+func wipeKeys(dir string) error {
+	if err := shred(filepath.Join(dir, keyFileName), keyfile.SlotsSize); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("destroy key slots: %w", err)
+	}
+	return shredKeyLeftovers(dir)
+}
+
+// wipeStore destroys what wipeKeys leaves of the vault in dir: the store
+// generations (destroyStore), the attachments and, if nothing else is in
+// it, the directory.
+func wipeStore(dir string) error {
+	gens, _ := os.ReadDir(filepath.Join(dir, dbDirName))
+	for _, g := range gens {
+		if err := destroyStore(filepath.Join(dir, dbDirName, g.Name())); err != nil {
+			return fmt.Errorf("wipe: destroy store: %w", err)
+		}
 	}
 	for _, name := range []string{dbDirName, blobDirName} {
 		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
 			return fmt.Errorf("wipe: remove %s: %w", name, err)
-		}
-	}
-	// Leftover temp files of an interrupted key file write.
-	tmps, _ := filepath.Glob(filepath.Join(dir, ".tmp-"+keyFileName+"-*"))
-	for _, t := range tmps {
-		if err := os.Remove(t); err != nil {
-			return fmt.Errorf("wipe: %w", err)
 		}
 	}
 	// Remove the directory itself if nothing else is in it.
@@ -414,7 +427,7 @@ func removeStaleGenerations(dir string, current uint64, log *slog.Logger) error 
 			continue
 		}
 		log.Info("removing a store generation left by an interrupted purge")
-		if err := os.RemoveAll(filepath.Join(dir, dbDirName, e.Name())); err != nil {
+		if err := destroyStore(filepath.Join(dir, dbDirName, e.Name())); err != nil {
 			return fmt.Errorf("remove stale store: %w", err)
 		}
 	}

@@ -20,10 +20,11 @@ protects the vault if this computer is taken, and it cannot be recovered.`,
 		&command{name: "passwd", summary: "change the vault's passphrase", group: groupVault,
 			about: `Change the vault's passphrase. The current one comes from
 LETAPIS_PASSPHRASE or the terminal, the new one from LETAPIS_NEW_PASSPHRASE
-or the terminal (asked twice). Only the key file is rewritten, atomically.`,
+or the terminal (asked twice). Only the key slots are rewritten, in place:
+the old slot is overwritten, so the old passphrase opens nothing afterwards.`,
 			run: cmdPasswd},
 		&command{name: "wipe", summary: "destroy the vault at once (no passphrase needed)", group: groupVault,
-			about: `Destroy the vault: the key file is overwritten first, which makes the
+			about: `Destroy the vault: the key slots are overwritten first, which makes the
 rest of the vault unreadable noise, then the store and the attachments
 are removed. Other files in the directory are left alone. No passphrase
 is needed. Asks you to type WIPE unless --yes is given. This cannot be

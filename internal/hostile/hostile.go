@@ -39,11 +39,11 @@ type Member struct {
 // Seize reads the keys of the vault in dir, which must be locked (closed),
 // with its passphrase.
 func Seize(dir, passphrase string) (*Member, error) {
-	file, err := os.ReadFile(filepath.Join(dir, "key.age"))
+	file, err := os.ReadFile(filepath.Join(dir, "keys"))
 	if err != nil {
 		return nil, err
 	}
-	sec, err := keyfile.Decode(file, passphrase)
+	sec, _, _, err := keyfile.DecodeSlots(file, passphrase)
 	if err != nil {
 		return nil, err
 	}

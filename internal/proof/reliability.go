@@ -44,7 +44,7 @@ func (s Settings) env() []string {
 // ReliabilityTests are the tests `make reliability` runs: a package and
 // a -run pattern. The checks they report are Expected.
 var ReliabilityTests = [][2]string{
-	{"./storage", "^(TestKill9LosesNoSavedRecord|TestKill9DuringImportLosesNoRecord|TestRealDiskFull|TestStoreFileByteFlips|TestNoPlaintextInVaultOrTempDir)$"},
+	{"./storage", "^(TestKill9LosesNoSavedRecord|TestKill9DuringImportLosesNoRecord|TestRealDiskFull|TestStoreFileByteFlips|TestNoPlaintextInVaultOrTempDir|TestKill9DuringPurgeLeavesAVault|TestKill9DuringPassphraseChangeLeavesAVault|TestSeizedExt4Disk.*)$"},
 	{"./sync/engine", "^(TestKill9DuringSync|TestConvergesThroughFaults)$"},
 	{"./sync/relay", "^TestRelayKeepsNothingReadable$"},
 }
@@ -54,6 +54,9 @@ var Expected = []string{
 	"kill -9 during saves", "kill -9 during imports", "kill -9 during sync",
 	"fault-injecting proxy, three devices", "disk full on a 160 MB tmpfs",
 	"byte flips in store files and key file",
+	"kill -9 during purge key changes", "kill -9 during passphrase key changes",
+	"seized ext4 disk after a wipe", "seized ext4 disk after a passphrase change",
+	"seized ext4 disk after the move of key.age", "seized ext4 disk after purges",
 }
 
 // leftoverText matches the texts the reliability tests save, for the scan

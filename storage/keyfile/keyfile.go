@@ -1,5 +1,6 @@
-// Package keyfile reads and writes key.age, the file that holds a device's
-// secrets under the vault passphrase.
+// Package keyfile reads and writes key files, which hold a device's
+// secrets under the vault passphrase, and the key slots (slots.go) that
+// hold them in a vault.
 //
 // # Format (version 1)
 //
@@ -53,7 +54,7 @@ var (
 	ErrDamaged = errors.New("key file is damaged")
 )
 
-// Secrets are a device's keys. They never leave key.age in the clear.
+// Secrets are a device's keys. They never leave a key file in the clear.
 type Secrets struct {
 	// SigningKey is the seed of the device's Ed25519 signing key.
 	SigningKey []byte `json:"signing_seed"`
