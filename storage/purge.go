@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -40,8 +39,7 @@ func (v *Vault) Purge() error {
 	}
 	next := *v.secrets
 	next.StoreGeneration++
-	next.StoreKey = make([]byte, 32)
-	_, _ = rand.Read(next.StoreKey)
+	next.StoreKey = v.newStoreKey()
 	newDir := storeDir(v.dir, next.StoreGeneration)
 	if err := os.RemoveAll(newDir); err != nil {
 		return fmt.Errorf("purge: %w", err)
@@ -50,7 +48,7 @@ func (v *Vault) Purge() error {
 		os.RemoveAll(newDir)
 		return fmt.Errorf("purge: copy live records: %w", err)
 	}
-	if err := writeKeyFile(v.dir, &next, string(v.passphrase), v.opts.WorkFactor); err != nil {
+	if err := writeKeyFile(v.dir, &next, v.passphraseText(), v.opts.WorkFactor); err != nil {
 		os.RemoveAll(newDir)
 		return fmt.Errorf("purge: %w", err)
 	}
