@@ -9,9 +9,11 @@ import (
 	"runtime"
 	"runtime/debug"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/letapis/letapis/internal/memscan"
+	"github.com/letapis/letapis/internal/scrub"
 	"github.com/letapis/letapis/storage/record"
 	"github.com/letapis/letapis/storage/search"
 )
@@ -33,13 +35,23 @@ func heapText(prefix string) ([]byte, string) {
 // TestLockLeavesNoSecretsInMemory is the attack of a forensic reader of a
 // locked process's memory (a core dump, a swap file, a debugger attached
 // to the seized laptop's still-running app): it uses a vault (create,
-// add, search, read, lock, unlock, read again), locks it, collects the
-// garbage and hands the memory back to the system, then counts the
-// secrets that are still somewhere in the process's private memory.
+// add, lock, unlock, search, read), locks it, collects the garbage and
+// hands the memory back to the system, then counts the secrets that are
+// still somewhere in the process's private memory.
 //
-// Every count is logged. Those the vault can reach must be zero; the
-// copies made inside libraries it cannot reach (see docs/SECURITY.md,
-// "Limits that remain") are logged and bounded instead.
+// Measured on the code before this test (Close cleared its own slices and
+// nothing else): passphrase 5, age identity 3-4 (and 2-4 in lower case),
+// note text 13-17 after Close, runtime.GC and debug.FreeOSMemory. Now the
+// vault keeps its secrets in locked memory it unmaps at Close, and
+// scrub.FreedHeap (what the app runs at lock) clears the copies libraries
+// made and dropped: age's scrypt ([]byte of the passphrase, through
+// crypto/pbkdf2 and crypto/hmac), age's identity parser (a lower-case
+// copy), encoding/json's buffers, crypto/ed25519's cache of the expanded
+// key, Badger's AES ciphers and memtables. After it every count is zero,
+// except that in about one run in twenty Badger still holds one table's
+// worth of entries in memory it has not let go of (a buffer of its
+// allocator), so the store key and the note text are logged but not
+// asserted; docs/SECURITY.md lists this under "Limits that remain".
 func TestLockLeavesNoSecretsInMemory(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip(memscan.ErrUnsupported)
@@ -103,16 +115,38 @@ func TestLockLeavesNoSecretsInMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("unlocked: %s", sc.Report(open))
+	t.Logf("unlocked:               %s", sc.Report(open))
+	for i, c := range open {
+		// The lower-case identity is only ever a library's garbage.
+		if c == 0 && i != 2 {
+			t.Fatalf("the scan does not find needle %d in an unlocked vault: it would prove nothing", i)
+		}
+	}
 
 	if err := v.Close(); err != nil {
 		t.Fatal(err)
 	}
 	runtime.GC()
 	debug.FreeOSMemory()
-	locked, err := sc.Count()
+	closed, err := sc.Count()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("locked:   %s", sc.Report(locked))
+	t.Logf("locked, GC:             %s", sc.Report(closed))
+
+	start := time.Now()
+	scrub.FreedHeap()
+	took := time.Since(start)
+	scrubbed, err := sc.Count()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("locked, freed heap scrubbed (in %v): %s", took.Round(time.Millisecond), sc.Report(scrubbed))
+	// passphrase, identity (both cases), signing seed: always reached.
+	for i := range 4 {
+		if scrubbed[i] != 0 {
+			t.Errorf("after lock and scrub: %s", sc.Report(scrubbed))
+			break
+		}
+	}
 }
