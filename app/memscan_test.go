@@ -10,17 +10,17 @@ import (
 	"unsafe"
 
 	"github.com/letapis/letapis/internal/memscan"
-	"github.com/letapis/letapis/internal/scrub"
-	"fyne.io/fyne/v2/widget"
 	"github.com/letapis/letapis/storage"
 	"github.com/letapis/letapis/storage/record"
 )
 
 // TestLockLeavesNoSecretsInAppMemory is TestLockLeavesNoSecretsInMemory
-// (storage) through the app: the passphrase typed into the unlock screen,
-// a note shown in the list, then Lock, which closes the vault, drops the
-// screens and scrubs the freed heap (releaseMemory). It counts what is
-// left of the passphrase and the note's text in the process's memory.
+// (storage) through the app, on a headless Fyne test app: the passphrase
+// typed into the unlock screen, a note opened in its tab, then Lock, which
+// closes the vault, drops the screens and scrubs the freed heap
+// (releaseMemory). It counts what is left of the passphrase and the note's
+// text in the process's memory. The keys are counted by the storage test:
+// the app never sees them.
 func TestLockLeavesNoSecretsInAppMemory(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip(memscan.ErrUnsupported)
@@ -81,8 +81,20 @@ func TestLockLeavesNoSecretsInAppMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("locked:   %s", sc.Report(locked))
-	u.win.SetContent(widget.NewLabel("x"))
-	scrub.FreedHeap()
-	locked, _ = sc.Count()
-	t.Logf("again:   %s", sc.Report(locked))
+	// What is left is live in Fyne, not in Letapis: a second scrub finds
+	// the same. Fyne keeps the renderers of widgets it no longer shows and
+	// the metrics of the texts it drew (keyed by the text) for a minute
+	// after their last use (FYNE_CACHE), and frees them on a later paint.
+	// The ceilings catch a copy of Letapis's own coming back.
+	if locked[0] > maxFynePassphrase || locked[1] > maxFyneNote {
+		t.Errorf("after lock: %s; want at most %d and %d (what Fyne's caches hold)", sc.Report(locked), maxFynePassphrase, maxFyneNote)
+	}
 }
+
+// What Fyne still holds after Lock (measured 1-2 and 7; before the
+// vault's secrets were locked and the freed heap scrubbed at lock, 5 and
+// 59-70).
+const (
+	maxFynePassphrase = 2
+	maxFyneNote       = 8
+)
