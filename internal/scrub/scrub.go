@@ -55,13 +55,17 @@ func FreedHeap() {
 // rather than by free slots: the free slots of that size class have then
 // all been handed out, and cleared.
 func fill(size int, ms *runtime.MemStats) {
-	var keep [][]byte
 	per := max(1, batch/size)
+	var keep [][][]byte
 	for {
+		// The batch's own slice is made before the heap is measured, so
+		// that only the objects of this size count.
+		objs := make([][]byte, per)
+		keep = append(keep, objs)
 		runtime.ReadMemStats(ms)
 		before := ms.HeapInuse
-		for range per {
-			keep = append(keep, make([]byte, size))
+		for i := range objs {
+			objs[i] = make([]byte, size)
 		}
 		runtime.ReadMemStats(ms)
 		if grew := ms.HeapInuse - before; grew >= uint64(per*size)/2 {
