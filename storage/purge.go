@@ -48,7 +48,7 @@ func (v *Vault) Purge() error {
 		os.RemoveAll(newDir)
 		return fmt.Errorf("purge: copy live records: %w", err)
 	}
-	if err := writeKeyFile(v.dir, &next, v.passphraseText(), v.opts.WorkFactor); err != nil {
+	if err := writeKeyFile(v.dir, &next, string(v.passphrase), v.opts.WorkFactor); err != nil {
 		os.RemoveAll(newDir)
 		return fmt.Errorf("purge: %w", err)
 	}

@@ -79,10 +79,3 @@ func (v *Vault) newStoreKey() []byte {
 	_, _ = rand.Read(k)
 	return k
 }
-
-// passphraseText is the passphrase as the string that age's API takes,
-// sharing the vault's locked copy rather than copying it to the heap. The
-// caller holds v.mu and must not keep the string past it.
-func (v *Vault) passphraseText() string {
-	return unsafe.String(unsafe.SliceData(v.passphrase), len(v.passphrase))
-}
