@@ -3,6 +3,8 @@ package app
 import (
 	"os"
 	"runtime/debug"
+
+	"github.com/letapis/letapis/internal/scrub"
 )
 
 // Memory (docs/ARCHITECTURE.md: a vault of 100,000 records open in at most
@@ -26,13 +28,14 @@ func limitMemory() {
 	}
 }
 
-// releaseMemory collects what locking dropped and gives it back to the
-// system, off the UI goroutine, so that a locked app keeps no idle heap of
-// the session and the next key derivation does not stack its 256 MiB on
-// top of it.
+// releaseMemory collects what locking dropped, clears it and gives it
+// back to the system, off the UI goroutine, so that a locked app keeps no
+// idle heap of the session, no freed copy of a record or key lingers
+// (scrub.FreedHeap), and the next key derivation does not stack its 256 MiB
+// on top of it.
 func (u *UI) releaseMemory() {
 	u.async(func() func() {
-		debug.FreeOSMemory()
+		scrub.FreedHeap()
 		return nil
 	})
 }

@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -42,8 +41,7 @@ func (v *Vault) Purge() error {
 	}
 	next := *v.secrets
 	next.StoreGeneration++
-	next.StoreKey = make([]byte, 32)
-	_, _ = rand.Read(next.StoreKey)
+	next.StoreKey = v.newStoreKey()
 	newDir := storeDir(v.dir, next.StoreGeneration)
 	if err := os.RemoveAll(newDir); err != nil {
 		return fmt.Errorf("purge: %w", err)

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"filippo.io/age"
 	"github.com/dgraph-io/badger/v4"
@@ -107,6 +108,9 @@ type Vault struct {
 	heldTried bool
 	// locking is set by Close to stop a background index load.
 	locking atomic.Bool
+	// locked holds the secrets above in memory that Close zeroes and
+	// gives back (secrets.go).
+	locked *lockedSecrets
 }
 
 // Exists reports whether dir holds a vault.
@@ -189,6 +193,14 @@ func open(dir string, s *keyfile.Secrets, ref slotRef, passphrase string, opts O
 	if err != nil {
 		return nil, fmt.Errorf("unlock vault: %w: %w", ErrDamaged, err)
 	}
+	locked, opened := &lockedSecrets{}, false
+	defer func() {
+		if !opened {
+			*s = keyfile.Secrets{}
+			locked.free()
+		}
+	}()
+	locked.adopt(s, opts.Logger)
 	if err := removeStaleGenerations(dir, s.StoreGeneration, opts.Logger); err != nil {
 		return nil, fmt.Errorf("unlock vault: %w", err)
 	}
@@ -213,6 +225,7 @@ func open(dir string, s *keyfile.Secrets, ref slotRef, passphrase string, opts O
 		signer:     s.Signer(),
 		identity:   ident,
 	}
+	v.lockSecrets(locked)
 	last, err := v.loadClock()
 	if err != nil {
 		db.Close()
@@ -253,6 +266,7 @@ func open(dir string, s *keyfile.Secrets, ref slotRef, passphrase string, opts O
 	}
 	v.indexReady = make(chan struct{})
 	time.AfterFunc(indexStartDelay, v.startIndex)
+	opened = true
 	return v, nil
 }
 
@@ -296,11 +310,11 @@ func (v *Vault) Close() error {
 	<-v.indexReady
 	err := closeStore(v.db, v.opts.Logger)
 	v.db = nil
-	clear(v.secrets.SigningKey)
-	clear(v.secrets.StoreKey)
 	clear(v.signer)
-	clear(v.passphrase)
+	clear(v.passphrase) // a passphrase changed since the unlock is on the heap
+	v.locked.free()
 	v.secrets, v.passphrase, v.signer, v.identity, v.audiences, v.restricted, v.recipient, v.index = nil, nil, nil, nil, nil, nil, nil, nil
+	v.search, v.current, v.locked = nil, audience{}, nil
 	v.indexErr = ErrLocked
 	if err != nil {
 		return fmt.Errorf("lock vault: %w", err)
@@ -319,7 +333,8 @@ func (v *Vault) CheckPassphrase(p string) (bool, error) {
 	if v.db == nil {
 		return false, fmt.Errorf("check passphrase: %w", ErrLocked)
 	}
-	return subtle.ConstantTimeCompare(v.passphrase, []byte(p)) == 1, nil
+	// Compared where it is, not copied to the heap (secrets.go).
+	return subtle.ConstantTimeCompare(v.passphrase, unsafe.Slice(unsafe.StringData(p), len(p))) == 1, nil
 }
 
 // ChangePassphrase re-encrypts the key file under a new passphrase into
