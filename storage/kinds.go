@@ -18,3 +18,10 @@ var systemKinds = []string{kindRoster, kindKey, kindAudience, kindTeamConf, kind
 
 // isSystemKind reports whether kind is one of systemKinds.
 func isSystemKind(kind string) bool { return slices.Contains(systemKinds, kind) }
+
+// changesRoster reports whether a revision of kind may change the team's
+// members, its audiences or the keys the vault holds: a roster entry, a
+// key grant or an audience record.
+func changesRoster(kind string) bool {
+	return kind == kindRoster || kind == kindKey || kind == kindAudience
+}

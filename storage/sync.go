@@ -672,7 +672,7 @@ func (v *Vault) receiveIn(txn *badger.Txn, in *incoming, roster *rosterReads) (o
 // yet".
 func (v *Vault) verifyAndApply(txn *badger.Txn, o *envelope.Opened, ct []byte, roster *rosterReads) (out Outcome, changedKeys, pending bool, reject, err error) {
 	rev := &o.Revision
-	if isSystemKind(rev.Kind) {
+	if changesRoster(rev.Kind) {
 		// They may change what roster holds, even when rejected.
 		defer roster.forget()
 	}
@@ -781,9 +781,10 @@ func (v *Vault) verifyAndApply(txn *badger.Txn, o *envelope.Opened, ct []byte, r
 }
 
 // rosterReads keeps what the envelopes received in one transaction read of
-// the team state and the roster, so that each reads them once. Only roster
-// changes and key grants alter them; each of those ends its transaction
-// (receiveChunk) and empties the rosterReads (forget).
+// the team state and the roster, so that each reads them once. Only the
+// kinds changesRoster names alter them; each of those empties the
+// rosterReads (forget), and one that changed keys ends its transaction
+// (receiveChunk).
 type rosterReads struct {
 	read    bool
 	inTeam  bool
