@@ -2,7 +2,6 @@ package main
 
 import (
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -25,24 +24,13 @@ type shownTestimony struct {
 // the reason; both testimonies survive sealed. The admin's delete with
 // --reason is pending on both devices, and restore brings it back on both.
 func TestDeleteScenario(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binaries")
-	}
-	if runtime.GOOS == "windows" {
-		t.Skip("uses POSIX signals")
-	}
-	tmp := t.TempDir()
-	cliBin, relayBin := buildBinary(t, "."), buildBinary(t, "../letapis-relay")
-	data := filepath.Join(tmp, "relay")
-	team, token := createRelayTeam(t, relayBin, data)
-	addr := freeAddr(t)
-	relay := startRelayProcess(t, relayBin, data, addr)
-	defer relay.stop()
-	admin := &cliProcess{t: t, bin: cliBin, vault: filepath.Join(tmp, "admin")}
-	member := &cliProcess{t: t, bin: cliBin, vault: filepath.Join(tmp, "member")}
+	tmp, br := t.TempDir(), startBinaryRelay(t)
+	defer br.proc.stop()
+	admin := &cliProcess{t: t, bin: br.cli, vault: filepath.Join(tmp, "admin")}
+	member := &cliProcess{t: t, bin: br.cli, vault: filepath.Join(tmp, "member")}
 	admin.ok("", "init")
 	member.ok("", "init")
-	admin.ok("", "team", "create", "--relay", "http://"+addr, "--team", team, "--token", token)
+	admin.ok("", "team", "create", "--relay", "http://"+br.addr, "--team", br.team, "--token", br.token)
 	member.ok("", "team", "join", admin.ok("", "team", "invite"))
 	admin.ok("", "--yes", "team", "approve")
 	member.ok("", "sync")

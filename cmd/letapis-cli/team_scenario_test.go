@@ -32,21 +32,10 @@ import (
 // fetching only the parts that are missing; and a device approved as an
 // admin removes the founder.
 func TestTeamScenario(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binaries")
-	}
-	if runtime.GOOS == "windows" {
-		t.Skip("uses POSIX signals")
-	}
-	tmp := t.TempDir()
-	cliBin, relayBin := buildBinary(t, "."), buildBinary(t, "../letapis-relay")
-
 	// The operator creates the team while the relay is stopped, then
 	// serves it.
-	data := filepath.Join(tmp, "relay")
-	team, token := createRelayTeam(t, relayBin, data)
-	addr := freeAddr(t)
-	relay := startRelayProcess(t, relayBin, data, addr)
+	tmp, br := t.TempDir(), startBinaryRelay(t)
+	cliBin, relayBin, data, addr, team, token, relay := br.cli, br.relayBin, br.data, br.addr, br.team, br.token, br.proc
 	relayURL := "http://" + addr
 
 	a := &cliProcess{t: t, bin: cliBin, vault: filepath.Join(tmp, "a")}
@@ -196,6 +185,33 @@ func TestTeamScenario(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// binaryRelay is a letapis-relay process, built from this tree, serving a
+// team created for the test, and the letapis-cli binary built beside it.
+type binaryRelay struct {
+	cli, relayBin string // the binaries
+	data, addr    string // the relay's data directory and listening address
+	team, token   string // the team and its one-time admin token
+	proc          *relayProcess
+}
+
+// startBinaryRelay builds both binaries, creates a team while the relay is
+// stopped and serves it on a free loopback port; the test is skipped in
+// -short mode and on Windows (it kills processes with POSIX signals).
+func startBinaryRelay(t *testing.T) *binaryRelay {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the binaries")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("uses POSIX signals")
+	}
+	b := &binaryRelay{cli: buildBinary(t, "."), relayBin: buildBinary(t, "../letapis-relay"), data: filepath.Join(t.TempDir(), "relay")}
+	b.team, b.token = createRelayTeam(t, b.relayBin, b.data)
+	b.addr = freeAddr(t)
+	b.proc = startRelayProcess(t, b.relayBin, b.data, b.addr)
+	return b
 }
 
 // createRelayTeam runs letapis-relay team create on the relay data
