@@ -1004,31 +1004,35 @@ func (v *Vault) setAside(prefix string) ([]Quarantine, error) {
 // do revisions their author deleted while a sync pass was sending them
 // (one deleted before is replaced by a stand-in; see Vault.BeginSend).
 func (v *Vault) Gaps() (map[string][]uint64, error) {
+	var gaps map[string][]uint64
+	err := v.view(func(txn *badger.Txn) error {
+		held, err := heldSeqs(txn)
+		gaps = gapsIn(held, hex.EncodeToString(v.DeviceKey()))
+		return err
+	})
+	return gaps, err
+}
+
+// gapsIn returns Gaps from the sequence numbers held per author (hex,
+// from heldSeqs), leaving out the author own.
+func gapsIn(held map[string][]uint64, own string) map[string][]uint64 {
 	// A member that signs a sequence number far ahead cannot make this
 	// list, or the time to build it, grow without bound.
 	const maxGaps = 100_000
 	gaps := map[string][]uint64{}
-	own := hex.EncodeToString(v.DeviceKey())
-	err := v.view(func(txn *badger.Txn) error {
-		held, err := heldSeqs(txn)
-		if err != nil {
-			return err
+	for a, seqs := range held {
+		b, err := hex.DecodeString(a)
+		if a == own || err != nil {
+			continue
 		}
-		for a, seqs := range held {
-			b, err := hex.DecodeString(a)
-			if a == own || err != nil {
-				continue
+		fp := Fingerprint(b)
+		next := uint64(1)
+		for _, seq := range seqs {
+			for ; next < seq && len(gaps[fp]) < maxGaps; next++ {
+				gaps[fp] = append(gaps[fp], next)
 			}
-			fp := Fingerprint(b)
-			next := uint64(1)
-			for _, seq := range seqs {
-				for ; next < seq && len(gaps[fp]) < maxGaps; next++ {
-					gaps[fp] = append(gaps[fp], next)
-				}
-				next = seq + 1
-			}
+			next = seq + 1
 		}
-		return nil
-	})
-	return gaps, err
+	}
+	return gaps
 }

@@ -113,12 +113,8 @@ type WatchReport struct {
 // with what this vault holds and verified, and says when each device was
 // last heard from.
 func (v *Vault) Watch() (*WatchReport, error) {
-	gaps, err := v.Gaps()
-	if err != nil {
-		return nil, fmt.Errorf("watch the relay: %w", err)
-	}
 	rep := &WatchReport{Warnings: []Warning{}, Devices: []Heard{}}
-	err = v.view(func(txn *badger.Txn) error {
+	err := v.view(func(txn *badger.Txn) error {
 		var t TeamState
 		found, err := getJSON(txn, []byte(keyTeam), &t)
 		if err != nil || !found {
@@ -136,10 +132,11 @@ func (v *Vault) Watch() (*WatchReport, error) {
 				removed[hex.EncodeToString(ms[i].Device)] = &ms[i]
 			}
 		}
-		held, err := highestHeld(txn)
+		seqs, err := heldSeqs(txn)
 		if err != nil {
 			return err
 		}
+		gaps, held := gapsIn(seqs, own), highestOf(seqs)
 		// What each author says of its own private sequence numbers.
 		private := map[string][][2]uint64{}
 		for _, m := range ms {
@@ -321,16 +318,12 @@ func heldSeqs(txn *badger.Txn) (map[string][]uint64, error) {
 	return held, nil
 }
 
-// highestHeld returns, per author (hex), the highest sequence number of
-// heldSeqs.
-func highestHeld(txn *badger.Txn) (map[string]uint64, error) {
-	seqs, err := heldSeqs(txn)
-	if err != nil {
-		return nil, err
-	}
+// highestOf returns, per author (hex), the highest of the sequence numbers
+// heldSeqs returned.
+func highestOf(seqs map[string][]uint64) map[string]uint64 {
 	held := make(map[string]uint64, len(seqs))
 	for a, s := range seqs {
 		held[a] = s[len(s)-1]
 	}
-	return held, nil
+	return held
 }
